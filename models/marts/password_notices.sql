@@ -1,0 +1,30 @@
+with
+
+sync_rows as (
+    select * from {{ ref('int_sync_rows_built') }}
+),
+
+outcomes as (
+    select * from {{ ref('int_student_outcomes_decided') }}
+    where is_in_alumni_update_file
+),
+
+final as (
+    -- Alumni this run's alumni update file moves, whose school no longer
+    -- admits them through single sign-on and whom Handshake keeps enabled:
+    -- they must set a Handshake password to keep signing in.
+    select
+        sync_rows.username,
+        sync_rows.email_address,
+        sync_rows.first_name,
+        sync_rows.student_id
+    from sync_rows
+    inner join outcomes
+        on sync_rows.student_id = outcomes.student_id
+    where
+        sync_rows.student_status = 'alumni'
+        and sync_rows.is_sso_enabled = false
+        and not sync_rows.applied_is_disabled
+)
+
+select * from final
