@@ -26,9 +26,15 @@ sis_address_holders as (
         student_id,
         email_address
     from (
-        select student_id, campus_email as email_address from sis_programs
+        select
+            student_id,
+            campus_email as email_address
+        from sis_programs
         union all
-        select student_id, personal_email as email_address from sis_programs
+        select
+            student_id,
+            personal_email as email_address
+        from sis_programs
     ) as listed
     where email_address is not null
 ),

@@ -90,7 +90,7 @@ rows_assembled as (
         end as end_date_to_send,
         students.student_status = 'current' as is_currently_attending,
         case
-            {%- if disable_after_days is not none %}
+        {%- if disable_after_days is not none %}
             when
                 students.student_status = 'alumni'
                 and students.graduation_date <= {{ as_of_date(-disable_after_days) }}

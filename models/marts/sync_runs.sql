@@ -20,7 +20,8 @@ final as (
         {{ as_of_date() }} as as_of_date,
         {{ setting_days('campus_email_grace_days') }} as campus_email_grace_days,
         {{ setting_days('alumni_lookback_days') }} as alumni_lookback_days,
-        {{ 'cast(null as integer)' if disable_after_days is none else disable_after_days }} as disable_alumni_after_days,
+        {{ 'cast(null as integer)' if disable_after_days is none else disable_after_days }}
+            as disable_alumni_after_days,
         student_count,
         coalesce(exported_count, 0) as exported_count,
         coalesce(skipped_count, 0) as skipped_count,

@@ -12,7 +12,7 @@ outcomes as (
 final as (
     select
         {%- for column_name, header in handshake_file_columns() %}
-        sync_rows.{{ column_name }},
+            sync_rows.{{ column_name }},
         {%- endfor %}
         sync_rows.student_id,
         sync_rows.is_record_changed,

@@ -14,5 +14,6 @@ users as (
 
 select *
 from users
-where (start_date_text is not null and {{ parse_date('start_date_text') }} is null)
+where
+    (start_date_text is not null and {{ parse_date('start_date_text') }} is null)
     or (end_date_text is not null and {{ parse_date('end_date_text') }} is null)

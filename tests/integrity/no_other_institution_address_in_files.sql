@@ -7,9 +7,17 @@
 with
 
 sent as (
-    select 'sync_users' as file_name, username, email_address from {{ ref('sync_users') }}
+    select
+        'sync_users' as file_name,
+        username,
+        email_address
+    from {{ ref('sync_users') }}
     union all
-    select 'alumni_updates', username, email_address from {{ ref('alumni_updates') }}
+    select
+        'alumni_updates' as file_name,
+        username,
+        email_address
+    from {{ ref('alumni_updates') }}
 ),
 
 own_domains as (
@@ -32,8 +40,8 @@ own_matches as (
     from sent_with_domain
     inner join own_domains
         on sent_with_domain.email_domain = own_domains.email_domain
-        or {{ dbt.right('sent_with_domain.email_domain', dbt.length('own_domains.email_domain') ~ ' + 1') }}
-        = '.' || own_domains.email_domain
+            or {{ dbt.right('sent_with_domain.email_domain', dbt.length('own_domains.email_domain') ~ ' + 1') }}
+            = '.' || own_domains.email_domain
 )
 
 select
@@ -42,6 +50,6 @@ select
 from sent_with_domain
 left join own_matches
     on sent_with_domain.file_name = own_matches.file_name
-    and sent_with_domain.username = own_matches.username
+        and sent_with_domain.username = own_matches.username
 where not sent_with_domain.is_valid_email
     or ({{ is_academic_domain('sent_with_domain.email_domain') }} and own_matches.username is null)

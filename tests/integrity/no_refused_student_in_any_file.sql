@@ -5,11 +5,20 @@
 with
 
 file_rows as (
-    select student_id, 'sync_users' as file_name from {{ ref('sync_users') }}
+    select
+        student_id,
+        'sync_users' as file_name
+    from {{ ref('sync_users') }}
     union all
-    select student_id, 'alumni_updates' from {{ ref('alumni_updates') }}
+    select
+        student_id,
+        'alumni_updates' as file_name
+    from {{ ref('alumni_updates') }}
     union all
-    select student_id, 'password_notices' from {{ ref('password_notices') }}
+    select
+        student_id,
+        'password_notices' as file_name
+    from {{ ref('password_notices') }}
 ),
 
 errors as (
