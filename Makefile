@@ -1,0 +1,66 @@
+# Every target wraps plain commands that also work by hand from the project
+# folder inside the venv (. .venv/bin/activate):
+#   python scripts/check_inputs.py seeds
+#   dbt build --vars '{"as_of_date": "2026-06-15"}'
+#   python scripts/export_csv.py --output-dir output
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+VARS ?= {}
+OUTPUT_DIR ?= output
+TARGET ?= duckdb
+INPUT_DIR ?= seeds
+# The test build uses its own database and dbt target folder, so that it
+# never touches the database or run results of `make run`.
+TEST_VARS := {"as_of_date": "2026-06-15"}
+TEST_DB := data/test.duckdb
+TEST_TARGET_PATH := target/make-test
+
+export DO_NOT_TRACK := 1
+
+.PHONY: help install inputs build run lint format test test-dbt test-python clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(BIN)/.installed ## Create .venv and install the pinned dependencies
+
+inputs: install ## Check the five input files (UTF-8, header, no ragged rows)
+	$(BIN)/python scripts/check_inputs.py $(INPUT_DIR)
+
+build: inputs ## dbt build: seeds, models and every data and unit test
+	mkdir -p data
+	$(BIN)/dbt build --target $(TARGET) --vars '$(VARS)'
+
+run: build ## Build, then export the files to OUTPUT_DIR (default output/)
+	$(BIN)/python scripts/export_csv.py --output-dir $(OUTPUT_DIR) --target $(TARGET)
+
+lint: install ## sqlfluff on models, tests and macros
+	$(BIN)/sqlfluff lint models tests macros
+
+format: install ## sqlfluff fix on models, tests and macros
+	$(BIN)/sqlfluff fix models tests macros
+
+test-dbt: install ## dbt build of the sample data with every data and unit test
+	mkdir -p data
+	$(BIN)/python scripts/check_inputs.py seeds
+	HANDSHAKE_DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build --target duckdb \
+		--target-path $(TEST_TARGET_PATH) --vars '$(TEST_VARS)'
+
+test-python: install ## The pytest suite (end-to-end runs in temporary copies)
+	$(BIN)/pytest pytests
+
+test: lint test-dbt test-python ## Lint, dbt build with every test, and pytest
+
+clean: ## Remove dbt artefacts and the local databases (not output/)
+	rm -rf target logs dbt_packages data/*.duckdb data/*.duckdb.wal
