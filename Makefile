@@ -45,11 +45,14 @@ build: inputs ## dbt build: seeds, models and every data and unit test
 run: build ## Build, then export the files to OUTPUT_DIR (default output/)
 	$(BIN)/python scripts/export_csv.py --output-dir $(OUTPUT_DIR) --target $(TARGET)
 
-lint: install ## sqlfluff on models, tests and macros
+lint: install ## sqlfluff on models, tests and macros; ruff on the Python
 	$(BIN)/sqlfluff lint models tests macros
+	$(BIN)/ruff check scripts pytests
+	$(BIN)/ruff format --check scripts pytests
 
-format: install ## sqlfluff fix on models, tests and macros
+format: install ## sqlfluff fix and ruff format
 	$(BIN)/sqlfluff fix models tests macros
+	$(BIN)/ruff format scripts pytests
 
 test-dbt: install ## dbt build of the sample data with every data and unit test
 	mkdir -p data

@@ -1,0 +1,207 @@
+"""Tests of scripts/check_inputs.py on input files written to tmp_path."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+
+import check_inputs  # noqa: E402
+
+STUDENTS = "sis_students.csv"
+
+
+def write_inputs(directory: Path) -> None:
+    """Five valid files: each header is its required columns, one data row."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, columns in check_inputs.REQUIRED_COLUMNS.items():
+        row = ",".join(f"v{number}" for number in range(len(columns)))
+        (directory / name).write_text(",".join(columns) + "\n" + row + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Path:
+    directory = tmp_path / "seeds"
+    write_inputs(directory)
+    return directory
+
+
+def run(directory: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = check_inputs.main([str(directory)])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def set_students(directory: Path, text: str | bytes) -> None:
+    path = directory / STUDENTS
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8", newline="")
+
+
+def students_header() -> str:
+    return ",".join(check_inputs.REQUIRED_COLUMNS[STUDENTS])
+
+
+def students_row(value: str = "x") -> str:
+    return ",".join([value] * len(check_inputs.REQUIRED_COLUMNS[STUDENTS]))
+
+
+def test_required_columns_are_the_spec_lists() -> None:
+    assert check_inputs.REQUIRED_COLUMNS == {
+        "sis_students.csv": (
+            "student_id",
+            "username",
+            "auth_identifier",
+            "first_name",
+            "last_name",
+            "campus_email",
+            "personal_email",
+            "class_level",
+            "education_level",
+            "cumulative_gpa",
+            "program_start_date",
+            "expected_graduation_date",
+            "graduation_date",
+            "enrollment_status",
+            "campus_email_expires_on",
+            "sso_enabled",
+        ),
+        "sis_student_majors.csv": ("student_id", "major_name", "is_primary"),
+        "sis_class_levels.csv": ("class_level", "school_year_name"),
+        "handshake_users.csv": (
+            "username",
+            "email_address",
+            "school_year_name",
+            "primary_education:start_date",
+            "primary_education:end_date",
+            "primary_education:currently_attending",
+            "disabled",
+        ),
+        "institution_email_domains.csv": ("domain",),
+    }
+
+
+def test_valid_inputs_pass(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, output = run(inputs, capsys)
+    assert code == 0
+    assert "fine" in output
+
+
+def test_default_directory_is_seeds(
+    inputs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(inputs.parent)
+    assert check_inputs.main([]) == 0
+    assert "seeds" in capsys.readouterr().out
+
+
+def test_ragged_row_names_file_and_physical_line(
+    inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Line 2-3 is one record with a quoted newline; line 4 is short by one field.
+    quoted = students_row().replace("x", '"two\nlines"', 1)
+    short = ",".join(["x"] * (len(check_inputs.REQUIRED_COLUMNS[STUDENTS]) - 1))
+    set_students(inputs, "\n".join([students_header(), quoted, short, students_row()]) + "\n")
+    code, output = run(inputs, capsys)
+    assert code == 1
+    assert f"{inputs / STUDENTS}: line 4: 15 fields, the header has 16" in output
+    assert "line 2" not in output and "line 5" not in output
+
+
+def test_blank_line_is_reported(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    set_students(inputs, "\n".join([students_header(), students_row(), "", students_row()]) + "\n")
+    code, output = run(inputs, capsys)
+    assert code == 1
+    assert f"{inputs / STUDENTS}: line 3: blank line" in output
+
+
+def test_many_ragged_rows_are_summarised(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    set_students(inputs, students_header() + "\n" + "a,b\n" * 13)
+    code, output = run(inputs, capsys)
+    assert code == 1
+    assert "line 11:" in output and "line 12:" not in output
+    assert "and 3 more rows" in output
+
+
+def test_missing_column_names_file_and_column(
+    inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (inputs / "sis_class_levels.csv").write_text("class_level,year_name\nFR,Freshman\n")
+    code, output = run(inputs, capsys)
+    assert code == 1
+    path = inputs / "sis_class_levels.csv"
+    assert f"{path}: missing required column 'school_year_name'" in output
+
+
+def test_missing_column_with_a_near_miss_gets_a_hint(
+    inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (inputs / "institution_email_domains.csv").write_text("Domain \nexample.edu\n")
+    code, output = run(inputs, capsys)
+    assert code == 1
+    assert "missing required column 'domain' (found 'Domain '" in output
+
+
+def test_not_utf8_names_file_and_line(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    row = students_row().replace("x", "Ren\xe9e", 1).encode("latin-1")
+    set_students(inputs, (students_header() + "\n" + students_row() + "\n").encode() + row + b"\n")
+    code, output = run(inputs, capsys)
+    assert code == 1
+    assert f"{inputs / STUDENTS}: line 3: not UTF-8 (byte 0xE9)" in output
+    assert "Ren" not in output  # no cell values in messages
+
+
+def test_bom_is_an_error_with_a_fix(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = students_header() + "\n" + students_row() + "\n"
+    set_students(inputs, b"\xef\xbb\xbf" + text.encode())
+    code, output = run(inputs, capsys)
+    assert code == 1
+    assert f"{inputs / STUDENTS}: starts with a UTF-8 byte order mark (BOM)" in output
+    assert "without BOM" in output
+    assert "missing required column" not in output  # the rest of the file is still checked
+
+
+def test_extra_and_reordered_columns_are_fine(
+    inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    columns = [*reversed(check_inputs.REQUIRED_COLUMNS[STUDENTS]), "notes"]
+    row = ",".join(["x"] * len(columns))
+    set_students(inputs, ",".join(columns) + "\n" + row + "\n")
+    code, _ = run(inputs, capsys)
+    assert code == 0
+
+
+def test_quoted_newlines_commas_and_crlf_are_fine(
+    inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    row = students_row().replace("x", '"Smith,\r\nJones ""Jr"""', 1)
+    set_students(inputs, students_header() + "\r\n" + row + "\r\n")
+    code, _ = run(inputs, capsys)
+    assert code == 0
+
+
+def test_header_only_file_is_fine(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    columns = check_inputs.REQUIRED_COLUMNS["handshake_users.csv"]
+    (inputs / "handshake_users.csv").write_text(",".join(columns) + "\n")
+    code, _ = run(inputs, capsys)
+    assert code == 0
+
+
+def test_empty_missing_and_malformed_files_are_all_listed(
+    inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (inputs / "sis_student_majors.csv").unlink()
+    (inputs / "institution_email_domains.csv").write_text("")
+    set_students(inputs, students_header() + "\n" + '"unclosed,' + students_row() + "\n")
+    code, output = run(inputs, capsys)
+    assert code == 1
+    assert f"{inputs / 'sis_student_majors.csv'}: file not found" in output
+    assert f"{inputs / 'institution_email_domains.csv'}: empty file" in output
+    assert f"{inputs / STUDENTS}: line 2: malformed CSV" in output
+    assert "3 problems" in output
