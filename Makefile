@@ -46,7 +46,7 @@ run: build ## Build, then export the files to OUTPUT_DIR (default output/)
 	$(BIN)/python scripts/export_csv.py --output-dir $(OUTPUT_DIR) --target $(TARGET)
 
 lint: install ## sqlfluff on models, tests and macros; ruff on the Python
-	$(BIN)/sqlfluff lint models tests macros
+	$(BIN)/sqlfluff lint models tests macros --processes 2
 	$(BIN)/ruff check scripts pytests
 	$(BIN)/ruff format --check scripts pytests
 

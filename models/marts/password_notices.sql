@@ -12,7 +12,8 @@ outcomes as (
 final as (
     -- Alumni this run's alumni update file moves, whose school no longer
     -- admits them through single sign-on and whom Handshake keeps enabled:
-    -- they must set a Handshake password to keep signing in.
+    -- they must set a Handshake password to keep signing in. Listed once, at
+    -- the run that makes them Alumni (not again for a later email switch).
     select
         sync_rows.username,
         sync_rows.email_address,
@@ -25,6 +26,7 @@ final as (
         sync_rows.student_status = 'alumni'
         and sync_rows.is_sso_enabled = false
         and not sync_rows.applied_is_disabled
+        and coalesce(lower(sync_rows.handshake_school_year_name), '') != 'alumni'
 )
 
 select * from final

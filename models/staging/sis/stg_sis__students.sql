@@ -47,7 +47,9 @@ parsed as (
         {{ canonical_preset('education_level_text', 'education_level_name') }} as education_level_name,
         cumulative_gpa_text,
         case
-            when {{ matches_pattern('cumulative_gpa_text', '^([0-9]{1,3}([.][0-9]*)?|[.][0-9]+)$') }}
+            -- 0 to 4 checked on the text itself (0-3 with any decimals, 4 with
+            -- only zeros), so 4.0000001 is not rounded into range.
+            when {{ matches_pattern('cumulative_gpa_text', '^0*([0-3]([.][0-9]*)?|4([.]0*)?|[.][0-9]+)$') }}
                 then cast(cumulative_gpa_text as decimal(12, 6))
         end as cumulative_gpa_number,
         program_start_date_text,
@@ -94,11 +96,8 @@ keyed as (
         education_level_text,
         education_level_name,
         cumulative_gpa_text,
-        case
-            when cumulative_gpa_number between 0 and 4 then cumulative_gpa_number
-        end as cumulative_gpa,
-        cumulative_gpa_text is not null
-        and coalesce(cumulative_gpa_number not between 0 and 4, true) as is_cumulative_gpa_invalid,
+        cumulative_gpa_number as cumulative_gpa,
+        cumulative_gpa_text is not null and cumulative_gpa_number is null as is_cumulative_gpa_invalid,
         program_start_date_text,
         program_start_date,
         expected_graduation_date_text,
