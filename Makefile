@@ -22,7 +22,7 @@ TEST_TARGET_PATH := target/make-test
 
 export DO_NOT_TRACK := 1
 
-.PHONY: help install inputs build run lint format test test-dbt test-python clean
+.PHONY: help install inputs build run lint format test test-dbt test-python test-postgres test-postgres-inner clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,6 +64,14 @@ test-python: install ## The pytest suite (end-to-end runs in temporary copies)
 	$(BIN)/pytest pytests
 
 test: lint test-dbt test-python ## Lint, dbt build with every test, and pytest
+
+test-postgres: install ## The dbt build and end-to-end suite on a throwaway PostgreSQL 15 server
+	bash scripts/with_postgres.sh $(MAKE) --no-print-directory test-postgres-inner
+
+test-postgres-inner:
+	HANDSHAKE_PG_SCHEMA=make_test $(BIN)/dbt build --target postgres \
+		--target-path target/make-test-postgres --vars '$(TEST_VARS)'
+	HANDSHAKE_TEST_TARGET=postgres $(BIN)/pytest pytests -m "e2e or engines"
 
 clean: ## Remove dbt artefacts and the local databases (not output/)
 	rm -rf target logs dbt_packages data/*.duckdb data/*.duckdb.wal
