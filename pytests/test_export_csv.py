@@ -32,7 +32,8 @@ DATE = "20260615"
 USERS_FILE = f"{DATE}_users.csv"
 UPDATE_FILE = f"alumni_update_{DATE}.csv"
 REPORT_FILES = ("import_issues.csv", "student_outcomes.csv", "alumni_password_notices.csv")
-ALL_FILES = {USERS_FILE, UPDATE_FILE, *REPORT_FILES, "manifest.json"}
+HTML_REPORT = "report.html"
+ALL_FILES = {USERS_FILE, UPDATE_FILE, *REPORT_FILES, HTML_REPORT, "manifest.json"}
 
 HANDSHAKE_HEADER = (
     "username,email_address,auth_identifier,first_name,last_name,school_year_name,"
@@ -427,6 +428,7 @@ def test_manifest_records_files_counts_preflight_and_settings(
         "import_issues.csv": 6,
         "student_outcomes.csv": 7,
         "alumni_password_notices.csv": 2,
+        HTML_REPORT: 6,  # the import issue rows it shows
     }
     assert data["files"] == {
         name: {"rows": count, "sha256": hashlib.sha256((out_dir / name).read_bytes()).hexdigest()}

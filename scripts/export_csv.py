@@ -7,7 +7,8 @@ Run after `dbt build`:
 
 Writes into DIR (SPEC section 6): <YYYYMMDD>_users.csv (split into
 <YYYYMMDD>_users_part01.csv, ... over 199,999 rows), alumni_update_<YYYYMMDD>.csv,
-import_issues.csv, student_outcomes.csv, alumni_password_notices.csv and
+import_issues.csv, student_outcomes.csv, alumni_password_notices.csv,
+report.html (the career office's one-page summary, scripts/report.py) and
 manifest.json. Every file goes to a temporary file first (mode 0600); they are
 renamed into place only when all of them are complete, the manifest last.
 
@@ -53,6 +54,7 @@ from typing import Any, BinaryIO
 
 import duckdb
 import jinja2
+import report
 import yaml
 
 EXIT_OK = 0
@@ -714,8 +716,10 @@ def _stage_files(
     relations: dict[str, str],
     yyyymmdd: str,
     preflight: Preflight,
+    collected: report.ReportData,
 ) -> tuple[list[StagedFile], Counter[str], Counter[tuple[str, str]]]:
-    """Write every CSV file to a temporary file; count outcomes and issues."""
+    """Write every CSV file to a temporary file; count outcomes and issues;
+    keep in `collected` what the report shows."""
     queries = _queries(database, relations)
     outcome_counts: Counter[str] = Counter()
     issue_counts: Counter[tuple[str, str]] = Counter()
@@ -725,12 +729,15 @@ def _stage_files(
         staging.write_csv(
             f"alumni_update_{yyyymmdd}.csv",
             HANDSHAKE_HEADER,
-            checked_handshake_rows(updates, "alumni update file"),
+            collected.updates(checked_handshake_rows(updates, "alumni update file")),
         )
     )
     issues = counted(database.stream(queries["issues"]), issue_counts, lambda row: (row[0], row[1]))
-    files.append(staging.write_csv(ISSUES_FILE, ISSUES_COLUMNS, report_rows(issues)))
+    files.append(
+        staging.write_csv(ISSUES_FILE, ISSUES_COLUMNS, report_rows(collected.issues(issues)))
+    )
     outcomes = counted(database.stream(queries["outcomes"]), outcome_counts, lambda row: row[2])
+    outcomes = collected.outcomes(outcomes)
     files.append(staging.write_csv(OUTCOMES_FILE, OUTCOMES_COLUMNS, report_rows(outcomes)))
     notices = database.stream(queries["notices"])
     files.append(staging.write_csv(NOTICES_FILE, NOTICES_COLUMNS, report_rows(notices)))
@@ -777,16 +784,25 @@ def write_outputs(
     preflight: Preflight,
     directory: Path,
 ) -> ExportResult:
-    """Stage every file, then rename them into place, the manifest last."""
+    """Stage every file, then rename them into place, the report and the manifest last."""
     yyyymmdd = settings["as_of_date"].replace("-", "")
     created = False
     try:
         created = _prepare_directory(directory)
         with Staging(directory) as staging:
+            collected = report.ReportData(tuple(column for column, _ in HANDSHAKE_COLUMNS))
             files, outcome_counts, issue_counts = _stage_files(
-                staging, database, relations, yyyymmdd, preflight
+                staging, database, relations, yyyymmdd, preflight, collected
             )
             manifest = build_manifest(settings, files, outcome_counts, issue_counts, preflight)
+            # The report shows the manifest's counts; the manifest lists the report
+            # (rows = the import issue rows it shows).
+            report_file = staging.write_text(report.REPORT_FILE, report.render(manifest, collected))
+            report_file.rows = collected.issues_shown
+            manifest["files"][report_file.name] = {
+                "rows": report_file.rows,
+                "sha256": report_file.sha256,
+            }
             text = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False)
             manifest_file = staging.write_text(MANIFEST_FILE, text + "\n")
             written: list[tuple[Path, int | None]] = []
@@ -796,6 +812,7 @@ def write_outputs(
                 names = {staged.name for staged in files}
                 for stale in stale_sync_files(directory, yyyymmdd, names):
                     stale.unlink()
+                written.append((staging.publish(report_file), None))
                 written.append((staging.publish(manifest_file), None))
                 _fsync_directory(directory)
     except OSError as error:
