@@ -19,10 +19,14 @@ INPUT_DIR ?= seeds
 TEST_VARS := {"as_of_date": "2026-06-15"}
 TEST_DB := data/test.duckdb
 TEST_TARGET_PATH := target/make-test
+# The docs site is generated into its own dbt target folder, so that it never
+# replaces the run results the export checks.
+DOCS_TARGET_PATH := target/docs
+DOCS_PORT ?= 8080
 
 export DO_NOT_TRACK := 1
 
-.PHONY: help install inputs build run lint format test test-dbt test-python test-postgres test-postgres-inner clean
+.PHONY: help install inputs build run docs browser lint format test test-dbt test-python test-postgres test-postgres-inner clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,8 +46,32 @@ build: inputs ## dbt build: seeds, models and every data and unit test
 	mkdir -p data
 	$(BIN)/dbt build --target $(TARGET) --vars '$(VARS)'
 
-run: build ## Build, then export the files to OUTPUT_DIR (default output/)
+run: build ## Build, then export the files and report.html to OUTPUT_DIR (default output/)
 	$(BIN)/python scripts/export_csv.py --output-dir $(OUTPUT_DIR) --target $(TARGET)
+	@echo "run: the sync report is $(abspath $(OUTPUT_DIR))/report.html"
+
+docs: install ## Generate the dbt docs site and serve it on http://127.0.0.1:DOCS_PORT (8080)
+	mkdir -p data
+	$(BIN)/dbt docs generate --target $(TARGET) --target-path $(DOCS_TARGET_PATH) --vars '$(VARS)'
+	@echo "docs: serving $(DOCS_TARGET_PATH) on http://127.0.0.1:$(DOCS_PORT)/ (Ctrl-C stops it)"
+	$(BIN)/dbt docs serve --target $(TARGET) --target-path $(DOCS_TARGET_PATH) \
+		--host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+# The browser tests need Debian's chromium; installed here when missing and
+# we are root (apt-get), else the target says what to install.
+browser: ## Make sure headless Chromium is installed for the browser tests
+	@if command -v chromium >/dev/null 2>&1; then \
+		echo "browser: $$(command -v chromium)"; \
+	elif [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ]; then \
+		echo "browser: $$CHROMIUM"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "browser: installing Debian's chromium package"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else \
+		echo "browser: chromium is missing; as root run: apt-get update && apt-get install -y chromium" >&2; \
+		echo "         (or point CHROMIUM at a Chromium or Chrome executable)" >&2; \
+		exit 1; \
+	fi
 
 lint: install ## sqlfluff on models, tests and macros; ruff on the Python
 	$(BIN)/sqlfluff lint models tests macros --processes 2
@@ -60,10 +88,10 @@ test-dbt: install ## dbt build of the sample data with every data and unit test
 	HANDSHAKE_DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build --target duckdb \
 		--target-path $(TEST_TARGET_PATH) --vars '$(TEST_VARS)'
 
-test-python: install ## The pytest suite (end-to-end runs in temporary copies)
-	$(BIN)/pytest pytests
+test-python: install browser ## The pytest suite, browser tests included (end-to-end runs in temporary copies)
+	HANDSHAKE_REQUIRE_BROWSER=1 $(BIN)/pytest pytests
 
-test: lint test-dbt test-python ## Lint, dbt build with every test, and pytest
+test: lint test-dbt test-python ## Lint, dbt build with every test, and pytest (with the browser tests)
 
 test-postgres: install ## The dbt build and end-to-end suite on a throwaway PostgreSQL 15 server
 	bash scripts/with_postgres.sh $(MAKE) --no-print-directory test-postgres-inner
