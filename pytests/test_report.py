@@ -1,18 +1,24 @@
 """Tests of scripts/report.py: the HTML sync report, rendered from rows and a
-manifest made up here (no database). The export's own suite checks that the
-page is written with the other files; test_browser.py opens a real one."""
+manifest made up here (no database), then the report of a real export of the
+sample seeds. The export's own suite checks that the page is written with
+the other files; test_browser.py opens it in Chromium."""
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import SampleBuild
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
@@ -317,3 +323,65 @@ def test_issue_codes_are_listed_in_the_spec_order(severity: str) -> None:
         if "data-manifest" in attributes
     ]
     assert shown == list(reversed(codes))
+
+
+# ---------------------------------------------------------------------------
+# The report of a real export (the sample seeds, conftest.sample_build)
+
+
+def export_csv_cell(cell: str) -> str:
+    """A report cell of a CSV file as the database held it."""
+    if cell.startswith("'") and cell[1:].startswith(export_csv.FORMULA_PREFIXES):
+        return cell[1:]
+    return cell
+
+
+def test_report_of_the_sample_is_byte_identical_on_a_rerun(sample_build: SampleBuild) -> None:
+    first = (sample_build.output_dir / "report.html").read_bytes()
+    assert (sample_build.rerun_dir / "report.html").read_bytes() == first
+    manifest = sample_build.manifest()
+    entry = manifest["files"]["report.html"]
+    assert entry["sha256"] == hashlib.sha256(first).hexdigest()
+    assert entry["rows"] == manifest["files"]["import_issues.csv"]["rows"]
+    mode = (sample_build.output_dir / "report.html").stat().st_mode & 0o777
+    assert mode == 0o600
+
+
+def test_report_of_the_sample_holds_no_more_personal_data_than_the_issue_files(
+    sample_build: SampleBuild,
+) -> None:
+    page = (sample_build.output_dir / "report.html").read_text(encoding="utf-8")
+    with (sample_build.output_dir / "student_outcomes.csv").open(encoding="utf-8") as file:
+        # The CSV file puts an apostrophe before formula-like cells; the page does not.
+        known = {
+            (row["student_id"], export_csv_cell(row["username"])) for row in csv.DictReader(file)
+        }
+    parsed = cells(page).tables
+    for table_id, id_column, name_column, width in (
+        ("transition-table", 1, 0, 3),
+        ("issue-table", 2, 3, 5),
+    ):
+        body = [text for _, text in parsed[table_id][width:]]
+        rows = [body[index : index + width] for index in range(0, len(body), width)]
+        assert rows, table_id
+        for row in rows:
+            assert (row[id_column], row[name_column]) in known, row
+    with (sample_build.root / "seeds" / "sis_students.csv").open(encoding="utf-8") as file:
+        students = list(csv.DictReader(file))
+    addresses = {
+        student[column].strip().lower()
+        for student in students
+        for column in ("campus_email", "personal_email")
+        if "@" in student[column]
+    }
+    assert addresses
+    lowered = page.lower()
+    assert not [address for address in addresses if address in lowered]
+    text = " ".join(text for table in parsed.values() for _, text in table)
+    names = {
+        student[column].strip()
+        for student in students
+        for column in ("first_name", "last_name")
+        if len(student[column].strip()) >= 3
+    }
+    assert not [name for name in names if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text)]
