@@ -43,6 +43,22 @@ HANDSHAKE_HEADER = (
     "primary_education:currently_attending,disabled\n"
 )
 FILE_COLUMNS = [column for column, _ in export_csv.HANDSHAKE_COLUMNS]
+# The build log row of the fake build (macros/record_build_start.sql, record_build_end.sql).
+INVOCATION_ID = "00000000-0000-0000-0000-000000000001"
+BUILD_LOG_COLUMNS = (
+    "build_number integer, invocation_id varchar, command varchar, started_at timestamp,"
+    " finished_at timestamp, failed_nodes integer, models_built integer, models_total integer"
+)
+FINISHED_BUILD = (
+    1,
+    INVOCATION_ID,
+    "build",
+    "2026-06-15 01:00:00",
+    "2026-06-15 01:05:00",
+    0,
+    18,
+    18,
+)
 USER_COLUMNS = [
     *FILE_COLUMNS,
     "student_id",
@@ -279,9 +295,18 @@ class Project:
                 ("test.handshake_alumni.some_warning", "warn"),
             ]
         results = [{"unique_id": unique_id, "status": status} for unique_id, status in statuses]
+        artifact = {"metadata": {"invocation_id": INVOCATION_ID}, "results": results}
         (self.root / "target" / "run_results.json").write_text(
-            json.dumps({"results": results}), encoding="utf-8"
+            json.dumps(artifact), encoding="utf-8"
         )
+
+    def log_build(self, *row: Any) -> None:
+        """Add a row to the fake database's build log."""
+        connection = duckdb.connect(str(self.database))
+        try:
+            insert_rows(connection, "build_log", [row])
+        finally:
+            connection.close()
 
 
 def write_database(path: Path, marts: Marts) -> None:
@@ -326,6 +351,8 @@ def write_database(path: Path, marts: Marts) -> None:
         insert_rows(connection, "import_issues", marts.issues)
         insert_rows(connection, "student_outcomes", marts.outcomes)
         insert_rows(connection, "password_notices", marts.notices)
+        connection.execute(f"create table build_log ({BUILD_LOG_COLUMNS})")
+        insert_rows(connection, "build_log", [FINISHED_BUILD])
     finally:
         connection.close()
 
@@ -600,14 +627,75 @@ def test_email_change_warning_at_ten_percent(
 # Build check
 
 
-def test_refuses_without_run_results(project: Project, run, out_dir: Path) -> None:
+def test_refuses_without_a_build_log(project: Project, run, out_dir: Path) -> None:
     assert run().code == 0
     before = snapshot(out_dir)
-    (project.root / "target" / "run_results.json").unlink()
+    connection = duckdb.connect(str(project.database))
+    connection.execute("delete from build_log")
+    connection.close()
     result = run()
     assert result.code == export_csv.EXIT_BUILD == 3
-    assert "run dbt build first" in result.err
+    assert "no dbt build is recorded in the database: run dbt build first" in result.err
+    connection = duckdb.connect(str(project.database))
+    connection.execute("drop table build_log")
+    connection.close()
+    assert run().code == 3
     assert snapshot(out_dir) == before
+
+
+def test_run_results_of_another_command_are_ignored(project: Project, run) -> None:
+    # dbt docs generate (or compile, or a Ctrl-C'd command) rewrites
+    # run_results.json; the build log decides.
+    (project.root / "target" / "run_results.json").unlink()
+    assert run().code == 0
+    project.write_run_results([("test.handshake_alumni.broken", "fail")])
+    artifact = json.loads((project.root / "target" / "run_results.json").read_text())
+    artifact["metadata"]["invocation_id"] = "docs-generate-afterwards"
+    (project.root / "target" / "run_results.json").write_text(json.dumps(artifact))
+    assert run().code == 0
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            (2, "i2", "build", "2026-06-16 01:00:00", None, None, None, None),
+            "the last dbt build (build log #2) did not finish: it was interrupted",
+        ),
+        (
+            (2, "i2", "build", "2026-06-16 01:00:00", "2026-06-16 01:05:00", 3, 18, 18),
+            "the last dbt build had 3 failing or skipped nodes; fix them",
+        ),
+        (
+            (2, "i2", "build", "2026-06-16 01:00:00", "2026-06-16 01:01:00", 0, 2, 18),
+            "the last dbt build built 2 of the 18 models (a build with --select)",
+        ),
+        (
+            (2, "i2", "run", "2026-06-16 01:00:00", "2026-06-16 01:01:00", 0, 18, 18),
+            "the tables were last changed by dbt run (build log #2), which runs no tests",
+        ),
+        (
+            (2, "i2", "seed", "2026-06-16 01:00:00", "2026-06-16 01:01:00", 0, 0, 18),
+            "the tables were last changed by dbt seed (build log #2)",
+        ),
+    ],
+    ids=["interrupted", "failed", "partial", "dbt_run_after", "dbt_seed_after"],
+)
+def test_refuses_unless_the_latest_logged_command_is_a_clean_build(
+    project: Project, run, out_dir: Path, row: tuple[Any, ...], message: str
+) -> None:
+    assert run().code == 0
+    before = snapshot(out_dir)
+    project.log_build(*row)
+    result = run()
+    assert result.code == 3, result.err
+    assert message in result.err
+    assert "nothing was written" in result.err
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    assert snapshot(out_dir) == before
+    # A finished build after it makes the export write again.
+    project.log_build(3, "i3", "build", "2026-06-16 02:00:00", "2026-06-16 02:05:00", 0, 18, 18)
+    assert run().code == 0
 
 
 @pytest.mark.parametrize("status", ["fail", "error", "skipped", "runtime error"])
@@ -915,6 +1003,8 @@ def write_postgres(connection: Any, schema: str, marts: Marts) -> None:
             " alumni_lookback_days integer, disable_alumni_after_days integer)"
         )
         cursor.execute("insert into sync_runs values (%s, 30, 180, null)", [marts.as_of_date])
+        cursor.execute(f"create table build_log ({BUILD_LOG_COLUMNS})")
+        cursor.execute(f"insert into build_log values ({', '.join(['%s'] * 8)})", FINISHED_BUILD)
         updates = [row for row in marts.users if row["username"] in marts.updates]
         tables = {
             "sync_users": [[row[c] for c in USER_COLUMNS] for row in marts.users],

@@ -20,7 +20,9 @@ names, usernames or email addresses.
 Exit codes:
     0    the files were written
     2    usage error (bad arguments, unknown target)
-    3    no dbt build found, or the last build had failing nodes or tests
+    3    no dbt build found, or the last build had failing nodes or tests, was
+         interrupted, built only some models, or dbt run / dbt seed changed
+         tables after it (the build log, macros/build_log_relation.sql)
     4    stopped: 50 % or more of the changed rows would disable an account
          (re-run with --allow-mass-disable to write the files anyway)
     5    database or data problem: cannot connect, database locked, mart tables
@@ -72,6 +74,8 @@ FETCH_SIZE = 10_000
 # dbt run_results statuses that mean the build did not fully succeed.
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error", "skipped", "partial success"})
 MAX_NAMED_FAILURES = 10
+# The build log the on-run-start / on-run-end hooks keep beside the marts.
+BUILD_LOG_TABLE = "build_log"
 # Handshake's safety valves of automated runs.
 MASS_DISABLE_SHARE = Fraction(1, 2)
 EMAIL_CHANGE_SHARE = Fraction(1, 10)
@@ -154,22 +158,79 @@ def _read_artifact(path: Path, key: str) -> Any:
         ) from error
 
 
-def check_build(project_dir: Path) -> None:
-    """Refuse unless target/run_results.json shows a build without failures."""
-    results = _read_artifact(project_dir / "target" / "run_results.json", "results")
-    failing = [
+def _failing_in_run_results(project_dir: Path, invocation_id: str) -> list[str]:
+    """The failing nodes that target/run_results.json names, when it is the
+    record of this dbt invocation (`dbt docs generate`, `dbt compile` and
+    Ctrl-C'd commands rewrite it too); else none."""
+    try:
+        artifact = json.loads((project_dir / "target" / "run_results.json").read_text("utf-8"))
+        if artifact["metadata"]["invocation_id"] != invocation_id:
+            return []
+        results = list(artifact["results"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [
         str(result.get("unique_id", "?"))
         for result in results
         if str(result.get("status", "")).lower() in FAILED_STATUSES
     ]
-    if failing:
+
+
+def build_log_relation(sync_runs_relation: str) -> str:
+    """The build log's relation: a table beside sync_runs (macros/build_log_relation.sql)."""
+    schema, dot, _ = sync_runs_relation.rpartition(".")
+    return f'{schema}{dot}"{BUILD_LOG_TABLE}"'
+
+
+def check_build(project_dir: Path, database: Database, relations: dict[str, str]) -> None:
+    """Refuse unless the latest dbt command that changed the tables, as the
+    build log in the database records it (on-run-start / on-run-end hooks),
+    is a finished `dbt build` of every model without failing nodes.
+
+    A build that was interrupted (Ctrl-C, killed, a crash) never finishes its
+    row; `dbt run` or `dbt seed` after a build leaves untested tables; a build
+    with --select leaves some models as an earlier run made them."""
+    log = build_log_relation(relations["sync_runs"])
+    rows: list[tuple[Any, ...]] = []
+    if database.has_relation(log):
+        rows = database.query(
+            "select build_number, invocation_id, command, finished_at is not null,"
+            f" coalesce(failed_nodes, 0), models_built, models_total from {log}"
+            " order by build_number desc limit 1"
+        )
+    if not rows:
+        raise ExportError(
+            EXIT_BUILD, "no dbt build is recorded in the database: run dbt build first"
+        )
+    number, invocation_id, command, finished, failed, built, total = rows[0]
+    again = "run dbt build again (nothing was written)"
+    if command != "build":
+        raise ExportError(
+            EXIT_BUILD,
+            f"the tables were last changed by dbt {command} (build log #{number}), "
+            f"which runs no tests: {again}",
+        )
+    if not finished:
+        raise ExportError(
+            EXIT_BUILD,
+            f"the last dbt build (build log #{number}) did not finish: it was "
+            f"interrupted, or is still running; {again}",
+        )
+    failing = _failing_in_run_results(project_dir, str(invocation_id))
+    if failed or failing:
         named = ", ".join(failing[:MAX_NAMED_FAILURES])
         if len(failing) > MAX_NAMED_FAILURES:
             named += f" and {len(failing) - MAX_NAMED_FAILURES} more"
         raise ExportError(
             EXIT_BUILD,
-            f"the last dbt build had {len(failing)} failing or skipped nodes: "
-            f"{named}; fix them and run dbt build again (nothing was written)",
+            f"the last dbt build had {max(int(failed), len(failing))} failing or skipped "
+            f"nodes{': ' + named if named else ''}; fix them and {again}",
+        )
+    if total is None or built is None or built < total:
+        raise ExportError(
+            EXIT_BUILD,
+            f"the last dbt build built {built} of the {total} models (a build with "
+            "--select): run a full dbt build (nothing was written)",
         )
 
 
@@ -866,11 +927,11 @@ def print_summary(result: ExportResult, target_name: str) -> None:
 
 def export(args: argparse.Namespace) -> int:
     project_dir = Path(args.project_dir)
-    check_build(project_dir)
     relations = mart_relations(project_dir)
     target_name, target = load_target(project_dir, args.target)
     database = connect(target)
     try:
+        check_build(project_dir, database, relations)
         check_relations(database, relations)
         settings = read_settings(database, relations["sync_runs"])
         preflight = run_preflight(database, relations["sync_users"], args.allow_mass_disable)
