@@ -1,0 +1,54 @@
+"""Run benchmarks/floor.sql: the sync file by one DuckDB script, no dbt.
+
+    python benchmarks/run_floor.py --raw-data-dir DIR --as-of-date YYYY-MM-DD
+                                   --sync-file FILE [--database FILE]
+
+benchmarks/run.py starts this as a child process to measure its wall time and
+peak memory; it is also handy on its own. --database puts DuckDB's temporary
+tables in a file (default: in memory, spilling to a temporary folder if needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+
+FLOOR_SQL = Path(__file__).resolve().parent / "floor.sql"
+
+
+def run_floor(raw_data_dir: str, as_of_date: str, sync_file: str, database: str) -> None:
+    connection = duckdb.connect(database)
+    try:
+        connection.execute("set enable_progress_bar = false")
+        for name, value in (
+            ("raw_data_dir", raw_data_dir),
+            ("as_of_date", as_of_date),
+            ("sync_file", sync_file),
+        ):
+            connection.execute(f"set variable {name} = ?", [value])
+        connection.execute(FLOOR_SQL.read_text(encoding="utf-8"))
+    finally:
+        connection.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run_floor.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--raw-data-dir", required=True)
+    parser.add_argument("--as-of-date", required=True)
+    parser.add_argument("--sync-file", required=True)
+    parser.add_argument("--database", default=":memory:")
+    args = parser.parse_args(argv)
+    run_floor(
+        str(Path(args.raw_data_dir).resolve()),
+        args.as_of_date,
+        str(Path(args.sync_file).resolve()),
+        args.database,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
