@@ -39,11 +39,15 @@ $(BIN)/.installed: requirements.txt
 
 install: $(BIN)/.installed ## Create .venv and install the pinned dependencies
 
+# With raw_data_dir in VARS, check_inputs checks that folder (what dbt reads).
 inputs: install ## Check the five input files (UTF-8, header, no ragged rows)
-	$(BIN)/python scripts/check_inputs.py $(INPUT_DIR)
+	$(BIN)/python scripts/check_inputs.py $(INPUT_DIR) --vars '$(VARS)'
 
+# check_database: a DuckDB file held by another process is named in one line
+# (dbt itself would stop with a traceback).
 build: inputs ## dbt build: seeds, models and every data and unit test
 	mkdir -p data
+	$(BIN)/python scripts/check_database.py --target $(TARGET)
 	$(BIN)/dbt build --target $(TARGET) --vars '$(VARS)'
 
 run: build ## Build, then export the files and report.html to OUTPUT_DIR (default output/)

@@ -157,14 +157,78 @@ def test_not_utf8_names_file_and_line(inputs: Path, capsys: pytest.CaptureFixtur
     assert "Ren" not in output  # no cell values in messages
 
 
-def test_bom_is_an_error_with_a_fix(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bom_is_accepted(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Excel's "CSV UTF-8" starts with a BOM; dbt seed and DuckDB's read_csv skip it.
     text = students_header() + "\n" + students_row() + "\n"
     set_students(inputs, b"\xef\xbb\xbf" + text.encode())
     code, output = run(inputs, capsys)
+    assert code == 0, output
+    assert "are fine" in output
+
+
+def test_bom_then_not_utf8_names_the_line(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (students_header() + "\n" + students_row() + "\n").encode()
+    set_students(inputs, b"\xef\xbb\xbf" + text + b"\xff\n")
+    code, output = run(inputs, capsys)
     assert code == 1
-    assert f"{inputs / STUDENTS}: starts with a UTF-8 byte order mark (BOM)" in output
-    assert "without BOM" in output
-    assert "missing required column" not in output  # the rest of the file is still checked
+    assert f"{inputs / STUDENTS}: line 3: not UTF-8 (byte 0xFF)" in output
+
+
+def test_repeated_required_column_is_an_error(
+    inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_students(inputs, students_header() + ",username\n" + students_row() + ",x\n")
+    code, output = run(inputs, capsys)
+    assert code == 1
+    assert f"{inputs / STUDENTS}: column 'username' appears 2 times in the header" in output
+
+
+def test_cells_reading_null_are_warned_about_by_line_and_column(
+    inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    columns = check_inputs.REQUIRED_COLUMNS[STUDENTS]
+    row = ["x"] * len(columns)
+    row[columns.index("last_name")] = " Null "
+    row[columns.index("graduation_date")] = "NULL"
+    rows = [",".join(row)] * 12
+    set_students(inputs, students_header() + "\n" + "\n".join(rows) + "\n")
+    code, output = run(inputs, capsys)
+    assert code == 0, output  # a warning: the run goes on
+    assert (
+        f"{inputs / STUDENTS}: line 2: warning: last_name, graduation_date reads NULL, "
+        "which dbt seed loads as an empty cell but raw_data_dir as the text NULL"
+    ) in output
+    assert f"{inputs / STUDENTS}: line 11: warning" in output
+    assert f"{inputs / STUDENTS}: line 12: warning" not in output
+    assert f"{inputs / STUDENTS}: and 2 more rows with cells that read NULL" in output
+    assert "Null " not in output.replace("reads NULL", "")
+
+
+@pytest.mark.parametrize(
+    "variables",
+    ['{{"raw_data_dir": "{raw}"}}', "{{raw_data_dir: {raw}, as_of_date: 2026-06-15}}"],
+    ids=["json", "yaml"],
+)
+def test_vars_with_raw_data_dir_check_that_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], variables: str
+) -> None:
+    raw = tmp_path / "raw"
+    write_inputs(raw)
+    (raw / "sis_student_majors.csv").unlink()
+    code = check_inputs.main(["seeds-not-read", "--vars", variables.format(raw=raw)])
+    output = capsys.readouterr().err
+    assert code == 1
+    assert f"{raw / 'sis_student_majors.csv'}: file not found" in output
+    assert "seeds-not-read" not in output
+
+
+def test_vars_without_raw_data_dir_check_the_folder(
+    inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check_inputs.main([str(inputs), "--vars", '{"as_of_date": "2026-06-15"}']) == 0
+    assert check_inputs.main([str(inputs), "--vars", "{}"]) == 0
+    assert check_inputs.main([str(inputs), "--vars", "{not yaml"]) == 2
+    assert "--vars is not YAML or JSON" in capsys.readouterr().err
 
 
 def test_extra_and_reordered_columns_are_fine(

@@ -1,13 +1,23 @@
 """Check the five input files (SPEC section 2) before dbt reads them.
 
-    python scripts/check_inputs.py [DIR]        (default: seeds)
+    python scripts/check_inputs.py [DIR] [--vars VARS]      (default: seeds)
 
-For each file: it exists; it is UTF-8 without a byte order mark; its header has
-every required column (extra columns are fine, order is free); every row has as
-many fields as the header. Messages name the file, the line and the column,
-never a cell's value (the files hold personal data).
+For each file: it exists; it is UTF-8 (a byte order mark is fine: dbt seed and
+DuckDB both skip it); its header has every required column, once (extra
+columns are fine, order is free); every row has as many fields as the header.
+Messages name the file, the line and the column, never a cell's value (the
+files hold personal data).
 
-Exit codes: 0 all files are fine; 1 problems found (all are listed); 2 usage.
+Warnings (the run goes on): a cell that reads `null` in any case, which dbt
+seed loads as an empty cell but raw_data_dir (DuckDB) as the text `NULL`; an
+SIS export that writes NULL for blank cells should write nothing instead.
+
+--vars takes dbt's --vars (YAML or JSON, as the Makefile passes VARS): when it
+sets raw_data_dir, that folder is checked instead of DIR, since it is what
+dbt will read.
+
+Exit codes: 0 all files are fine (warnings allowed); 1 problems found (all are
+listed); 2 usage.
 """
 
 from __future__ import annotations
@@ -17,9 +27,12 @@ import codecs
 import csv
 import io
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 # The required columns of each input file; extra columns are ignored by the models.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -55,19 +68,18 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "institution_email_domains.csv": ("domain",),
 }
 DEFAULT_DIRECTORY = "seeds"
-# Bad rows listed per file before "and N more".
+# Bad rows (and warnings) listed per file before "and N more".
 MAX_ROWS_LISTED = 10
+# dbt seed (agate) loads a text cell that is one of these, after trimming and
+# lower-casing, as NULL; DuckDB's read_csv (raw_data_dir) keeps the text.
+SEED_NULL_TEXTS = frozenset({"null"})
 
 
 def _decode(path: Path, data: bytes) -> tuple[str | None, list[str]]:
     """The file's text without a BOM, or None when it is not UTF-8."""
     problems: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
-        problems.append(
-            f"{path}: starts with a UTF-8 byte order mark (BOM), which dbt seed "
-            "would read into the first column's name; save it as UTF-8 without BOM "
-            "(or remove the first three bytes)"
-        )
+        # Excel's "CSV UTF-8" writes one; dbt seed and DuckDB's read_csv skip it.
         data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode("utf-8"), problems
@@ -81,7 +93,11 @@ def _decode(path: Path, data: bytes) -> tuple[str | None, list[str]]:
 
 
 def _missing_columns(path: Path, header: list[str], required: Sequence[str]) -> list[str]:
-    problems: list[str] = []
+    problems = [
+        f"{path}: column {name!r} appears {count} times in the header; keep one"
+        for name, count in Counter(header).items()
+        if count > 1 and name in required
+    ]
     for column in required:
         if column in header:
             continue
@@ -100,30 +116,57 @@ def _field_count_problem(path: Path, line: int, row: list[str], width: int) -> s
     return f"{path}: line {line}: {len(row)} fields, the header has {width}"
 
 
-def _row_problems(path: Path, reader: Any, width: int) -> list[str]:
-    """Rows whose field count differs from the header's, by physical line."""
+def _null_text_warning(path: Path, line: int, header: list[str], row: list[str]) -> str | None:
+    columns = [
+        header[index]
+        for index, cell in enumerate(row[: len(header)])
+        if cell.strip().lower() in SEED_NULL_TEXTS
+    ]
+    if not columns:
+        return None
+    return (
+        f"{path}: line {line}: warning: {', '.join(columns)} reads NULL, which dbt seed "
+        "loads as an empty cell but raw_data_dir as the text NULL; leave blank cells empty"
+    )
+
+
+def _listed(path: Path, lines: list[str], what: str) -> list[str]:
+    """At most MAX_ROWS_LISTED lines, then a count of the rest."""
+    if len(lines) <= MAX_ROWS_LISTED:
+        return lines
+    return [*lines[:MAX_ROWS_LISTED], f"{path}: and {len(lines) - MAX_ROWS_LISTED} more {what}"]
+
+
+def _row_problems(
+    path: Path, reader: Any, header: list[str], warnings: list[str] | None = None
+) -> list[str]:
+    """Rows whose field count differs from the header's, by physical line;
+    cells that read null go to `warnings`."""
+    width = len(header)
     bad_rows: list[str] = []
+    null_rows: list[str] = []
     line = reader.line_num + 1  # the line where the next record starts
     try:
         for row in reader:
             if len(row) != width:
                 bad_rows.append(_field_count_problem(path, line, row, width))
+            warning = _null_text_warning(path, line, header, row)
+            if warning:
+                null_rows.append(warning)
             line = reader.line_num + 1
     except csv.Error as error:
         malformed = f"{path}: line {line}: malformed CSV ({error}); check its quotes"
     else:
         malformed = None
-    problems = bad_rows[:MAX_ROWS_LISTED]
-    if len(bad_rows) > MAX_ROWS_LISTED:
-        problems.append(
-            f"{path}: and {len(bad_rows) - MAX_ROWS_LISTED} more rows with the wrong "
-            "number of fields"
-        )
+    if warnings is not None:
+        warnings += _listed(path, null_rows, "rows with cells that read NULL")
+    problems = _listed(path, bad_rows, "rows with the wrong number of fields")
     return problems + ([malformed] if malformed else [])
 
 
-def check_file(path: Path, required: Sequence[str]) -> list[str]:
-    """All problems found in one input file (empty when it is fine)."""
+def check_file(path: Path, required: Sequence[str], warnings: list[str] | None = None) -> list[str]:
+    """All problems found in one input file (empty when it is fine); warnings
+    are added to `warnings` when given."""
     if not path.is_file():
         return [f"{path}: file not found"]
     try:
@@ -142,25 +185,50 @@ def check_file(path: Path, required: Sequence[str]) -> list[str]:
     if header is None:
         return [*problems, f"{path}: empty file: the header row is missing"]
     problems += _missing_columns(path, header, required)
-    return problems + _row_problems(path, reader, len(header))
+    return problems + _row_problems(path, reader, header, warnings)
 
 
-def check_directory(directory: Path) -> list[str]:
+def check_directory(directory: Path, warnings: list[str] | None = None) -> list[str]:
     problems: list[str] = []
     for name, required in REQUIRED_COLUMNS.items():
-        problems += check_file(directory / name, required)
+        problems += check_file(directory / name, required, warnings)
     return problems
+
+
+def raw_data_dir(variables: str | None) -> str | None:
+    """The raw_data_dir of dbt's --vars (YAML or JSON), if it sets one."""
+    if not variables:
+        return None
+    try:
+        parsed = yaml.safe_load(variables)
+    except yaml.YAMLError as error:
+        raise ValueError(f"--vars is not YAML or JSON ({error.__class__.__name__})") from error
+    if not isinstance(parsed, dict) or not parsed.get("raw_data_dir"):
+        return None
+    return str(parsed["raw_data_dir"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="check_inputs.py",
         description="Check the five input CSV files before dbt reads them.",
-        epilog="exit codes: 0 all files fine; 1 problems found; 2 usage",
+        epilog="exit codes: 0 all files fine (warnings allowed); 1 problems found; 2 usage",
     )
     parser.add_argument("directory", nargs="?", default=DEFAULT_DIRECTORY, help="default: seeds")
-    directory = Path(parser.parse_args(argv).directory)
-    problems = check_directory(directory)
+    parser.add_argument(
+        "--vars",
+        help="dbt's --vars; when they set raw_data_dir, that folder is checked instead",
+    )
+    args = parser.parse_args(argv)
+    try:
+        directory = Path(raw_data_dir(args.vars) or args.directory)
+    except ValueError as error:
+        print(f"check_inputs: {error}", file=sys.stderr)
+        return 2
+    warnings: list[str] = []
+    problems = check_directory(directory, warnings)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
