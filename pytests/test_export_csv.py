@@ -802,6 +802,19 @@ def test_failure_in_a_new_directory_removes_it(
     assert not out_dir.exists()
 
 
+def test_leftovers_of_a_killed_export_are_removed(project: Project, run, out_dir: Path) -> None:
+    # A SIGKILL (or a power loss) leaves the temporary files of the staging.
+    out_dir.mkdir(mode=0o700)
+    leftovers = [f".{USERS_FILE}.0123456789ab.tmp", ".import_issues.csv.ffffffffffff.tmp"]
+    for name in leftovers:
+        (out_dir / name).write_bytes(b"partial student data")
+    kept = [".keep", ".notes.tmp", "mine.0123456789ab.tmp"]
+    for name in kept:
+        (out_dir / name).write_bytes(b"not the export's")
+    assert run().code == 0
+    assert set(snapshot(out_dir)) == ALL_FILES | set(kept)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

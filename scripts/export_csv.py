@@ -838,6 +838,19 @@ def _prepare_directory(directory: Path) -> bool:
     return True
 
 
+# Staging's temporary names: "." + the file's name + 12 hex digits + ".tmp".
+TEMPORARY_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
+
+
+def remove_leftover_temporary_files(directory: Path) -> None:
+    """Remove the temporary files of an export that was killed outright
+    (SIGKILL, power loss: no cleanup ran); they hold partial student data."""
+    for path in directory.iterdir():
+        if TEMPORARY_NAME.fullmatch(path.name) and path.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
 def write_outputs(
     database: Database,
     relations: dict[str, str],
@@ -850,6 +863,7 @@ def write_outputs(
     created = False
     try:
         created = _prepare_directory(directory)
+        remove_leftover_temporary_files(directory)
         with Staging(directory) as staging:
             collected = report.ReportData(tuple(column for column, _ in HANDSHAKE_COLUMNS))
             files, outcome_counts, issue_counts = _stage_files(
