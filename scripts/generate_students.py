@@ -151,8 +151,8 @@ MAJORS = (
 FREE_MAIL = ("gmail.com", "yahoo.com", "outlook.com", "icloud.com", "proton.me", "hotmail.com")
 OTHER_INSTITUTIONS = ("stateu.edu", "student.unimelb.edu.au", "ox.ac.uk", "mit.edu")
 
-# The population: (kind, share). Good kinds first; the bad kinds (one defect
-# each, SPEC section 5) share about 3 % of the students.
+# The population: (kind, share). The bad kinds (one defect each, SPEC section
+# 5) share the rest, about 3 % of the students, taking turns.
 GOOD_KINDS = (
     ("enrolled", 0.620),
     ("on_leave", 0.030),
@@ -185,23 +185,19 @@ BAD_KINDS = (
     "personal_email_unusable",
     "blank_student_id",
 )
-BAD_SHARE_EACH = (1.0 - sum(share for _, share in GOOD_KINDS)) / len(BAD_KINDS)
 
 
-def _kind_thresholds() -> list[tuple[float, str]]:
+def _good_thresholds() -> list[tuple[float, str]]:
+    """Cumulative shares of the good kinds; a draw above the last is a bad row."""
     thresholds = []
     total = 0.0
     for kind, share in GOOD_KINDS:
         total += share
         thresholds.append((total, kind))
-    for kind in BAD_KINDS:
-        total += BAD_SHARE_EACH
-        thresholds.append((total, kind))
-    thresholds[-1] = (1.0, thresholds[-1][1])
     return thresholds
 
 
-KIND_THRESHOLDS = _kind_thresholds()
+GOOD_THRESHOLDS = _good_thresholds()
 
 
 @dataclass
@@ -247,6 +243,7 @@ class Generator:
         self.as_of = as_of
         self.previous_username = "jdoe0"
         self.previous_campus_email = "jdoe0@example.edu"
+        self.bad_rows = 0
         self.builders: dict[str, Callable[[Student], None]] = {
             "enrolled": self._enrolled,
             "on_leave": self._on_leave,
@@ -276,10 +273,12 @@ class Generator:
 
     def _kind(self) -> str:
         draw = self.rng.random()
-        for threshold, kind in KIND_THRESHOLDS:
+        for threshold, kind in GOOD_THRESHOLDS:
             if draw < threshold:
                 return kind
-        return KIND_THRESHOLDS[-1][1]
+        # The bad kinds take turns, so that even a small population has each.
+        self.bad_rows += 1
+        return BAD_KINDS[(self.bad_rows - 1) % len(BAD_KINDS)]
 
     def _gpa(self) -> str:
         draw = self.rng.random()
