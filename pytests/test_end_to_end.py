@@ -63,6 +63,9 @@ SAMPLE = PROJECT_ROOT / "seeds"
 BIN = Path(sys.executable).parent
 DBT = str(BIN / "dbt")
 PYTHON = sys.executable
+# make test-postgres runs this suite against its throwaway server
+# (HANDSHAKE_TEST_TARGET=postgres, PG* set by scripts/with_postgres.sh).
+TARGET = os.environ.get("HANDSHAKE_TEST_TARGET", "duckdb")
 
 AS_OF_DATE = "2026-06-15"
 YYYYMMDD = "20260615"
@@ -142,7 +145,12 @@ class Project:
             HANDSHAKE_DUCKDB_PATH=os.path.relpath(self.database, self.root),
             DO_NOT_TRACK="1",
             DBT_USE_COLORS="false",
+            HANDSHAKE_TARGET=TARGET,
         )
+        if TARGET == "postgres":
+            # One schema per copy, so that parallel builds never share tables.
+            digest = hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
+            env["HANDSHAKE_PG_SCHEMA"] = f"e2e_{digest}"
         return env
 
     def run(self, *command: str, umask: int = -1) -> subprocess.CompletedProcess[str]:
@@ -384,10 +392,10 @@ def scenario_lookback(base: Path) -> Run:
     output_dir = base / "output"
     check = project.run(PYTHON, "scripts/check_inputs.py", "seeds")
     require_success(check, "check_inputs.py")
-    build = project.dbt("build", "--target", "duckdb", "--vars", variables)
+    build = project.dbt("build", "--target", TARGET, "--vars", variables)
     require_success(build, "dbt build")
     export = project.run(
-        PYTHON, "scripts/export_csv.py", "--output-dir", str(output_dir), "--target", "duckdb"
+        PYTHON, "scripts/export_csv.py", "--output-dir", str(output_dir), "--target", TARGET
     )
     require_success(export, "export_csv.py")
     return Run(project, output_dir, check, build, export, read_files(output_dir))
