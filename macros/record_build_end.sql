@@ -25,11 +25,17 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set models = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | list -%}
+    {{ return(adapter.dispatch('record_build_end', 'handshake_alumni')(
+        build_log, failed | length, built | length, models | length
+    )) }}
+{%- endmacro %}
+
+{% macro default__record_build_end(build_log, failed_nodes, models_built, models_total) -%}
     update {{ build_log }}
     set
         finished_at = {{ dbt.current_timestamp() }},
-        failed_nodes = {{ failed | length }},
-        models_built = {{ built | length }},
-        models_total = {{ models | length }}
+        failed_nodes = {{ failed_nodes }},
+        models_built = {{ models_built }},
+        models_total = {{ models_total }}
     where invocation_id = '{{ invocation_id }}'
 {%- endmacro %}

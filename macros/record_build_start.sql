@@ -10,6 +10,10 @@
     {%- if build_log is none -%}
         {{ return('') }}
     {%- endif -%}
+    {{ return(adapter.dispatch('record_build_start', 'handshake_alumni')(build_log)) }}
+{%- endmacro %}
+
+{% macro default__record_build_start(build_log) -%}
     create schema if not exists {{ build_log.without_identifier().include(database=false) }};
     create table if not exists {{ build_log }} (
         build_number {{ dbt.type_int() }},
