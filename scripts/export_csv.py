@@ -178,8 +178,9 @@ def _failing_in_run_results(project_dir: Path, invocation_id: str) -> list[str]:
 
 def build_log_relation(sync_runs_relation: str) -> str:
     """The build log's relation: a table beside sync_runs (macros/build_log_relation.sql)."""
-    schema, dot, _ = sync_runs_relation.rpartition(".")
-    return f'{schema}{dot}"{BUILD_LOG_TABLE}"'
+    schema, dot, name = sync_runs_relation.rpartition(".")
+    quote = name[0] if name[:1] in ('"', "`") else ""
+    return f"{schema}{dot}{quote}{BUILD_LOG_TABLE}{quote}"
 
 
 def check_build(project_dir: Path, database: Database, relations: dict[str, str]) -> None:
@@ -369,7 +370,11 @@ def connect(target: dict[str, Any]) -> Database:
         return _connect_duckdb(str(target.get("path", ":memory:")))
     if engine == "postgres":
         return _connect_postgres(target)
-    raise ExportError(EXIT_USAGE, f"target type {engine!r} is not supported (duckdb, postgres)")
+    if engine == "spark":
+        return _connect_spark(target)
+    raise ExportError(
+        EXIT_USAGE, f"target type {engine!r} is not supported (duckdb, postgres, spark)"
+    )
 
 
 def _connect_duckdb(path: str) -> Database:
@@ -410,6 +415,68 @@ def _connect_postgres(target: dict[str, Any]) -> Database:
             EXIT_DATA, f"cannot connect to PostgreSQL: {_first_line(error)}"
         ) from error
     return Database("postgres", connection, (psycopg2.Error,))
+
+
+class _SparkCursor:
+    """The little of a DB-API cursor the export uses, over a Spark session."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self._rows: Iterator[Any] = iter(())
+
+    def execute(self, sql: str) -> None:
+        self._rows = self._session.sql(sql).toLocalIterator()
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._rows]
+
+    def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in islice(self._rows, size)]
+
+    def close(self) -> None:
+        self._rows = iter(())
+
+
+@dataclass
+class _SparkConnection:
+    session: Any
+
+    def cursor(self) -> _SparkCursor:
+        return _SparkCursor(self.session)
+
+    def close(self) -> None:
+        self.session.stop()
+
+
+def _connect_spark(target: dict[str, Any]) -> Database:
+    """A local Spark session with the profile's settings, as dbt-spark's
+    `method: session` opens it (same warehouse folder and metastore). A
+    cluster (thrift, http, odbc) is not reached from here: see the README."""
+    if target.get("method") != "session":
+        raise ExportError(
+            EXIT_USAGE,
+            f"the export reaches Spark with method: session only, not {target.get('method')!r}"
+            " (README: Running on Spark)",
+        )
+    try:
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise ExportError(
+            EXIT_DATA, "pyspark is not installed: pip install -r requirements-spark.txt"
+        ) from error
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in (target.get("server_side_parameters") or {}).items():
+        builder = builder.config(str(key), str(value))
+    try:
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+    except (PySparkException, Py4JError, OSError) as error:
+        raise ExportError(
+            EXIT_DATA, f"cannot start Spark (Java 17 is required): {_first_line(error)}"
+        ) from error
+    return Database("spark", _SparkConnection(session), (PySparkException, Py4JError))
 
 
 def check_relations(database: Database, relations: dict[str, str]) -> None:
