@@ -105,5 +105,40 @@ test-postgres-inner:
 		--target-path target/make-test-postgres --vars '$(TEST_VARS)'
 	HANDSHAKE_TEST_TARGET=postgres $(BIN)/pytest pytests -m "e2e or engines"
 
+# Spark (README "Running on Spark"): dbt-spark's local session in a venv of
+# its own, .venv-spark, so that the default install stays small (PySpark is
+# about 630 MB). Needs Java 17 (or later).
+SPARK_VENV := .venv-spark
+SPARK_BIN := $(SPARK_VENV)/bin
+
+.PHONY: java test-spark
+
+$(SPARK_BIN)/.installed: requirements.txt requirements-spark.txt
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_BIN)/python -m pip install --quiet --upgrade pip
+	$(SPARK_BIN)/python -m pip install --quiet -r requirements.txt -r requirements-spark.txt
+	touch $@
+
+java: ## Make sure Java 17 (or later) is installed, which Spark needs
+	@java="$${JAVA_HOME:+$$JAVA_HOME/bin/}java"; \
+	if ! command -v "$$java" >/dev/null 2>&1; then \
+		echo "java: Spark needs Java 17 and no $$java command was found;" >&2; \
+		echo "      on Debian/Ubuntu, as root: apt-get install -y openjdk-17-jre-headless" >&2; \
+		exit 1; \
+	fi; \
+	version=$$("$$java" -version 2>&1 | sed -nE '1s/.*version "(1\.)?([0-9]+).*/\2/p'); \
+	if [ -z "$$version" ] || [ "$$version" -lt 17 ]; then \
+		echo "java: Spark needs Java 17; found: $$("$$java" -version 2>&1 | head -1)" >&2; \
+		echo "      install openjdk-17-jre-headless and put it first on PATH (or set JAVA_HOME)" >&2; \
+		exit 1; \
+	fi; \
+	echo "java: Java $$version ($$(command -v "$$java"))"
+
+# The build and the export run in a temporary copy of the project
+# (pytests/test_spark.py): dbt build with every data and unit test on a local
+# Spark session, the export, and the same files as DuckDB's, byte for byte.
+test-spark: java $(SPARK_BIN)/.installed ## dbt build with every test, the export and DuckDB's files on local Spark (own venv .venv-spark)
+	HANDSHAKE_TEST_TARGET=spark $(SPARK_BIN)/pytest pytests -m spark -p no:cacheprovider
+
 clean: ## Remove dbt artefacts and the local databases (not output/)
-	rm -rf target logs dbt_packages data/*.duckdb data/*.duckdb.wal
+	rm -rf target logs dbt_packages data/*.duckdb data/*.duckdb.wal .spark

@@ -42,6 +42,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "browser: tests that open pages in headless Chromium (make browser)"
     )
+    config.addinivalue_line(
+        "markers", "spark: DuckDB and Spark write the same files (make test-spark)"
+    )
 
 
 @dataclass(frozen=True)
