@@ -196,7 +196,7 @@ def test_cells_reading_null_are_warned_about_by_line_and_column(
     assert code == 0, output  # a warning: the run goes on
     assert (
         f"{inputs / STUDENTS}: line 2: warning: last_name, graduation_date reads NULL, "
-        "which dbt seed loads as an empty cell but raw_data_dir as the text NULL"
+        "an empty cell for dbt seed on PostgreSQL and Spark but the text NULL on DuckDB"
     ) in output
     assert f"{inputs / STUDENTS}: line 11: warning" in output
     assert f"{inputs / STUDENTS}: line 12: warning" not in output

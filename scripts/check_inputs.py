@@ -9,8 +9,9 @@ Messages name the file, the line and the column, never a cell's value (the
 files hold personal data).
 
 Warnings (the run goes on): a cell that reads `null` in any case, which dbt
-seed loads as an empty cell but raw_data_dir (DuckDB) as the text `NULL`; an
-SIS export that writes NULL for blank cells should write nothing instead.
+seed loads as an empty cell on PostgreSQL and Spark, but DuckDB (seeds and
+raw_data_dir alike) as the text `NULL`; an SIS export that writes NULL for
+blank cells should write nothing instead.
 
 --vars takes dbt's --vars (YAML or JSON, as the Makefile passes VARS): when it
 sets raw_data_dir, that folder is checked instead of DIR, since it is what
@@ -70,8 +71,9 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 DEFAULT_DIRECTORY = "seeds"
 # Bad rows (and warnings) listed per file before "and N more".
 MAX_ROWS_LISTED = 10
-# dbt seed (agate) loads a text cell that is one of these, after trimming and
-# lower-casing, as NULL; DuckDB's read_csv (raw_data_dir) keeps the text.
+# dbt seed's agate loader (PostgreSQL, Spark) loads a text cell that is one of
+# these, after trimming and lower-casing, as NULL; DuckDB (dbt-duckdb's seed
+# COPY and raw_data_dir's read_csv) keeps the text.
 SEED_NULL_TEXTS = frozenset({"null"})
 
 
@@ -125,8 +127,8 @@ def _null_text_warning(path: Path, line: int, header: list[str], row: list[str])
     if not columns:
         return None
     return (
-        f"{path}: line {line}: warning: {', '.join(columns)} reads NULL, which dbt seed "
-        "loads as an empty cell but raw_data_dir as the text NULL; leave blank cells empty"
+        f"{path}: line {line}: warning: {', '.join(columns)} reads NULL, an empty cell for "
+        "dbt seed on PostgreSQL and Spark but the text NULL on DuckDB; leave blank cells empty"
     )
 
 
