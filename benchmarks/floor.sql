@@ -127,8 +127,14 @@ where clean_text(student_id) is not null;
 create temp table majors as
 select
     student_id,
-    string_agg(major_name, ';' order by not is_primary, major_name) as major_names,
-    case when bool_or(is_primary) then min(major_name) filter (where is_primary) end as primary_major_name,
+    -- Primary first, then byte order: a sorted list ('0' marks the primary).
+    array_to_string(
+        list_transform(
+            list_sort(list(case when is_primary then '0' else '1' end || major_name)), entry -> entry[2:]
+        ),
+        ';'
+    ) as major_names,
+    min(major_name) filter (where is_primary) as primary_major_name,
     bool_or(is_unsafe(major_name)) as has_unsafe_major_name
 from (
     select
@@ -193,15 +199,24 @@ copy (
         )
     ),
 
-    primary_rows as (
-        select
-            programs.*,
-            count(*) over (partition by programs.student_id) as primary_candidates
+    primary_candidates as (
+        select programs.student_id
         from programs
         inner join identity
             on programs.student_id = identity.student_id
             and programs.program_start_date = identity.primary_start
         where identity.invalid_starts = 0
+        group by programs.student_id
+        having count(*) = 1
+    ),
+
+    primary_rows as (
+        select programs.*
+        from programs
+        inner join identity
+            on programs.student_id = identity.student_id
+            and programs.program_start_date = identity.primary_start
+        where programs.student_id in (select student_id from primary_candidates)
     ),
 
     -- Step 2: status from the primary programme.
@@ -217,8 +232,7 @@ copy (
                 as program_end_date
         from primary_rows
         where
-            primary_candidates = 1
-            and username is not null
+            username is not null
             and student_id not in (select student_id from username_sharers)
             and enrollment_status in ('enrolled', 'on_leave', 'graduated')
             and not is_expected_invalid
