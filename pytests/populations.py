@@ -41,7 +41,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -92,22 +92,6 @@ EDUCATION_LEVELS = (
     "Postdoctoral Studies",
     "Non-Degree Seeking",
     "Technical Diploma",
-)
-HANDSHAKE_HEADER = (
-    "username",
-    "email_address",
-    "auth_identifier",
-    "first_name",
-    "last_name",
-    "school_year_name",
-    "primary_education:education_level_name",
-    "primary_education:cumulative_gpa",
-    "primary_education:major_names",
-    "primary_education:primary_major_name",
-    "primary_education:start_date",
-    "primary_education:end_date",
-    "primary_education:currently_attending",
-    "disabled",
 )
 
 # The school's own domains (each covers its subdomains) and the class-level
@@ -947,7 +931,3 @@ def unescaped(cell: str) -> str:
     if cell.startswith("'") and cell[1:].startswith(FORMULA_PREFIXES):
         return cell[1:]
     return cell
-
-
-def with_encoding(encoding: Encoding, **changes: Any) -> Encoding:
-    return replace(encoding, **changes)

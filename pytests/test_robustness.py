@@ -91,6 +91,16 @@ SEEDS_VARIETY = pop.Encoding(
     swapped_case=True,
 )
 
+# Runs a command with SIGINT and SIGTERM as a terminal would deliver them,
+# even when the test run ignores SIGINT (a background job of a
+# non-interactive shell does) or blocks it: both would be inherited.
+DEFAULT_SIGNALS = (
+    "import os, signal, sys; "
+    "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM}); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
 # dbt's parse cache per --vars: parsing the project takes 10-20 s, a partial
 # parse of a copy that differs only in its seed files a few.
 PARSE_CACHE: dict[str, bytes] = {}
@@ -143,8 +153,9 @@ class Copy:
         )
 
     def popen(self, *command: str | Path) -> subprocess.Popen[str]:
+        """A process the test will interrupt, with Ctrl-C's default handling."""
         return subprocess.Popen(
-            [str(part) for part in command],
+            [PYTHON, "-c", DEFAULT_SIGNALS, *(str(part) for part in command)],
             cwd=self.root,
             env=self.env(),
             stdout=subprocess.PIPE,
@@ -616,7 +627,11 @@ def test_export_killed_mid_write_keeps_the_previous_files(
     wait_for(ready, process)
     assert temporary_files(output_dir), "the sync file was being written"
     process.send_signal(how)
-    printed, _ = process.communicate(timeout=120)
+    try:
+        printed, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
 
     finals = {name: state for name, state in file_states(output_dir).items() if name[0] != "."}
     assert finals == before, "a previous file was changed or a partial file published"
