@@ -524,6 +524,10 @@ CATALOGUE: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "C19": ("invalid_gpa", {"cumulative_gpa": "5"}),
     "C20": ("expected_graduation_past", {"expected_graduation_date": "2026-01-15"}),
+    # Five students on one username: each detail names three others "and 1 more".
+    "C21": ("duplicate_username", {"username": "catshared"}),
+    "C22": ("duplicate_username", {"username": "catshared"}),
+    "C23": ("duplicate_username", {"username": "catshared"}),
 }
 
 
@@ -889,6 +893,13 @@ def check_export(inputs: Inputs, export: Export) -> list[str]:
                 problems.append(f"{label}: a refused student's username is in the file")
             for problem in handshake_row_problems(row, held.get(row["username"]), own):
                 problems.append(f"{label}: row {row['username']!r}: {problem}")
+
+    # Details that name other students name at most three, then "and N more".
+    for row in issues:
+        if row["code"] in ("duplicate_username", "duplicate_email"):
+            named = row["detail"].rpartition("student_id ")[2].split(" and ")[0].split(", ")
+            if len(named) > 3 or row["student_id"] in named or not set(named) <= student_ids:
+                problems.append(f"{row['student_id']}: {row['code']} detail names {named}")
 
     # Handshake's own rules across accounts (no disable policy is set here).
     holders = {record.email: name for name, record in held.items() if record.email}

@@ -452,6 +452,12 @@ def test_every_error_and_warning_code_is_raised_where_expected(
             assert code in outcomes[student_id]["reason"].split(";"), (student_id, code)
         else:
             assert outcomes[student_id]["outcome"] == "exported", (student_id, code)
+    details = {
+        row["student_id"]: row["detail"]
+        for row in pop.records(files["import_issues.csv"])
+        if row["code"] == "duplicate_username"
+    }
+    assert details["C21"] == "username also used by student_id C02, C03, C22 and 1 more"
     manifest = json.loads(files["manifest.json"])
     raised = {code for codes in manifest["issues"].values() for code in codes}
     assert raised >= set(pop.SEVERITIES), sorted(set(pop.SEVERITIES) - raised)
