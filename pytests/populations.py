@@ -894,6 +894,28 @@ def check_export(inputs: Inputs, export: Export) -> list[str]:
             for problem in handshake_row_problems(row, held.get(row["username"]), own):
                 problems.append(f"{label}: row {row['username']!r}: {problem}")
 
+    # Students with one programme row: a blank or invalid start, or (unless
+    # withdrawn) any other date that does not parse, or a graduate without a
+    # conferral date, is rejected.
+    rows_of: dict[str, list[dict[str, str]]] = {}
+    for row in inputs.rows[STUDENTS]:
+        rows_of.setdefault(clean(row["student_id"]), []).append(row)
+    for student_id, rows in rows_of.items():
+        if not student_id or len(rows) != 1:
+            continue
+        row, status = rows[0], clean(rows[0]["enrollment_status"]).lower()
+        dates_invalid = [
+            column
+            for column in ("expected_graduation_date", "graduation_date", "campus_email_expires_on")
+            if clean(row[column]) and parse_date(row[column]) is None
+        ]
+        must_reject = parse_date(row["program_start_date"]) is None or (
+            status != "withdrawn"
+            and (dates_invalid or (status == "graduated" and not clean(row["graduation_date"])))
+        )
+        if must_reject and outcome_of.get(student_id) != "rejected":
+            problems.append(f"{student_id}: a date error but outcome {outcome_of.get(student_id)}")
+
     # Details that name other students name at most three, then "and N more".
     for row in issues:
         if row["code"] in ("duplicate_username", "duplicate_email"):
