@@ -1,11 +1,12 @@
 """Run benchmarks/floor.sql: the sync file by one DuckDB script, no dbt.
 
     python benchmarks/run_floor.py --raw-data-dir DIR --as-of-date YYYY-MM-DD
-                                   --sync-file FILE [--database FILE]
+                                   --sync-file FILE [--memory-limit 12GB]
 
 benchmarks/run.py starts this as a child process to measure its wall time and
-peak memory; it is also handy on its own. --database puts DuckDB's temporary
-tables in a file (default: in memory, spilling to a temporary folder if needed).
+peak memory; it is also handy on its own. DuckDB works in memory; with
+--memory-limit it spills past that amount to a folder beside the sync file
+(as the project does with the var duckdb_memory_limit).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ import duckdb
 FLOOR_SQL = Path(__file__).resolve().parent / "floor.sql"
 
 
-def run_floor(raw_data_dir: str, as_of_date: str, sync_file: str, database: str) -> None:
-    connection = duckdb.connect(database)
+def run_floor(raw_data_dir: str, as_of_date: str, sync_file: str, memory_limit: str | None) -> None:
+    connection = duckdb.connect(":memory:")
     try:
         connection.execute("set enable_progress_bar = false")
+        connection.execute("set temp_directory = ?", [str(Path(sync_file).parent / "spill")])
+        if memory_limit:
+            connection.execute("set memory_limit = ?", [memory_limit])
         for name, value in (
             ("raw_data_dir", raw_data_dir),
             ("as_of_date", as_of_date),
@@ -39,13 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw-data-dir", required=True)
     parser.add_argument("--as-of-date", required=True)
     parser.add_argument("--sync-file", required=True)
-    parser.add_argument("--database", default=":memory:")
+    parser.add_argument(
+        "--memory-limit", help="DuckDB's memory_limit, e.g. 12GB (default: 80%% of memory)"
+    )
     args = parser.parse_args(argv)
     run_floor(
         str(Path(args.raw_data_dir).resolve()),
         args.as_of_date,
         str(Path(args.sync_file).resolve()),
-        args.database,
+        args.memory_limit,
     )
     return 0
 
