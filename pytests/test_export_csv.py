@@ -978,8 +978,43 @@ def streamed(rows: int) -> Iterator[tuple[str, str]]:
 def test_checked_rows_stream_lazily() -> None:
     # The check is a generator: it never needs the whole table in a list.
     rows = export_csv.checked_handshake_rows(streamed(10**9), "sync file")
-    assert next(rows) == ["u00000", "u00000@example.edu"]
-    assert next(rows) == ["u00001", "u00001@example.edu"]
+    assert list(next(rows)) == ["u00000", "u00000@example.edu"]
+    assert list(next(rows)) == ["u00001", "u00001@example.edu"]
+
+
+@pytest.mark.parametrize(
+    ("number", "change", "problem"),
+    [
+        (1, {"username": " "}, "has a blank username"),
+        (5_001, {"username": "u04999"}, "is a repeated or out-of-order username"),
+        (7_001, {"email": "U00003@example.edu "}, "repeats an email address"),
+        (7_002, {"email": "u07000@example.edu"}, "repeats an email address"),
+        (11_999, {"email": None}, "has a blank email address"),
+        (12_000, {"username": "u11998"}, "is a repeated or out-of-order username"),
+    ],
+)
+def test_checked_rows_name_the_first_bad_row_across_batches(
+    number: int, change: dict[str, str | None], problem: str
+) -> None:
+    # Rows are checked a batch at a time; the message still names the row
+    # (counted from 1 over the whole file), and every row before it passes.
+    rows = [[username, email] for username, email in streamed(12_000)]
+    bad = rows[number - 1]
+    bad[0] = change.get("username", bad[0])
+    bad[1] = change["email"] if "email" in change else bad[1]
+    passed = []
+    with pytest.raises(export_csv.ExportError) as raised:
+        passed.extend(export_csv.checked_handshake_rows(rows, "sync file"))
+    assert raised.value.message == f"sync file: row {number} {problem}" + (
+        " (code-point order)" if "username" in problem and "blank" not in problem else ""
+    )
+    assert [list(row) for row in passed] == rows[: number - 1]
+
+
+def test_checked_rows_pass_every_good_row_in_order() -> None:
+    rows = list(streamed(12_345))
+    checked = export_csv.checked_handshake_rows(iter(rows), "sync file")
+    assert [list(row) for row in checked] == [list(row) for row in rows]
 
 
 # ---------------------------------------------------------------------------
