@@ -134,11 +134,13 @@ java: ## Make sure Java 17 (or later) is installed, which Spark needs
 	fi; \
 	echo "java: Java $$version ($$(command -v "$$java"))"
 
-# The build and the export run in a temporary copy of the project
-# (pytests/test_spark.py): dbt build with every data and unit test on a local
-# Spark session, the export, and the same files as DuckDB's, byte for byte.
-test-spark: java $(SPARK_BIN)/.installed ## dbt build with every test, the export and DuckDB's files on local Spark (own venv .venv-spark)
-	HANDSHAKE_TEST_TARGET=spark $(SPARK_BIN)/pytest pytests -m spark -p no:cacheprovider
+# Everything runs in temporary copies of the project: pytests/test_spark.py
+# (dbt build with every data and unit test on a local Spark session, the
+# export, and the same files as DuckDB's, byte for byte) and the end-to-end
+# suite (pytests/test_end_to_end.py) with --target spark. About 25 minutes
+# on 2 cores: Spark plans each query for about a second.
+test-spark: java $(SPARK_BIN)/.installed ## dbt build with every test, the end-to-end suite and DuckDB's files on local Spark (own venv .venv-spark)
+	HANDSHAKE_TEST_TARGET=spark $(SPARK_BIN)/pytest pytests -m "spark or e2e" -p no:cacheprovider
 
 clean: ## Remove dbt artefacts and the local databases (not output/)
 	rm -rf target logs dbt_packages data/*.duckdb data/*.duckdb.wal .spark
