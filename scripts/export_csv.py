@@ -315,18 +315,27 @@ class Database:
     errors: tuple[type[Exception], ...]
     cursors_opened: int = 0
 
+    @property
+    def renders_csv_lines(self) -> bool:
+        """DuckDB writes each CSV line in SQL (rendered_select): at a million
+        rows, fetching every cell and Python's csv module cost most of the export."""
+        return self.engine == "duckdb"
+
     def byte_order(self, column: str) -> str:
         """An ORDER BY term comparing text by code point, whatever the collation."""
         if self.engine == "postgres":
             return f'{column} collate "C" nulls last'
         return f"{column} nulls last"
 
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        """All rows of a query with a small result."""
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """All rows of a query with a small result (parameters: DuckDB's `?`)."""
         try:
             cursor = self.connection.cursor()
             try:
-                cursor.execute(sql)
+                if parameters:
+                    cursor.execute(sql, parameters)
+                else:
+                    cursor.execute(sql)
                 return list(cursor.fetchall())
             finally:
                 cursor.close()
@@ -633,6 +642,61 @@ def report_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[str]]:
         yield [("'" + cell if cell.startswith(prefixes) else cell) for cell in cells]
 
 
+def _sql_quoted(cell: str) -> str:
+    return "('\"' || replace(" + cell + ", '\"', '\"\"') || '\"')"
+
+
+def csv_line_sql(cells: Sequence[str]) -> str:
+    """DuckDB SQL for one CSV line of the text expressions `cells` (no line
+    end), byte for byte what _CsvRowWriter writes for the same cells: a cell
+    holding a comma, a double quote or a line feed is quoted; a row with a
+    carriage return anywhere is quoted whole. (pytests compare the two.)"""
+    if len(cells) < 2:
+        raise ValueError("csv_line_sql needs two cells or more (csv quotes a lone empty cell)")
+    minimal = [
+        f"case when strpos({cell}, ',') > 0 or strpos({cell}, '\"') > 0"
+        f" or strpos({cell}, chr(10)) > 0 then {_sql_quoted(cell)} else {cell} end"
+        for cell in cells
+    ]
+    carriage_return = " or ".join(f"strpos({cell}, chr(13)) > 0" for cell in cells)
+    separator = " || ',' || "
+    quoted_row = separator.join(_sql_quoted(cell) for cell in cells)
+    return f"case when {carriage_return} then {quoted_row} else {separator.join(minimal)} end"
+
+
+def csv_cell_sql(column: str, escape_formulas: bool) -> str:
+    """DuckDB SQL for one cell as the export writes it: null as empty text and,
+    in the human reports (escape_formulas), report_rows' leading apostrophe."""
+    text = f"coalesce(cast({column} as varchar), '')"
+    if not escape_formulas:
+        return text
+    prefixes = ", ".join(f"chr({ord(prefix)})" for prefix in FORMULA_PREFIXES)
+    return f"case when left({text}, 1) in ({prefixes}) then '''' || {text} else {text} end"
+
+
+def rendered_select(
+    relation: str,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    escape_formulas: bool,
+    order_by: str,
+) -> str:
+    """A query of `relation` whose rows are the `keys` columns (what the checks
+    and the report read) and, last, the CSV line of `columns` (what the file holds)."""
+    cells = [f"_csv_cell_{number}" for number in range(len(columns))]
+    inner = [
+        *keys,
+        *(
+            f"{csv_cell_sql(column, escape_formulas)} as {cell}"
+            for column, cell in zip(columns, cells, strict=True)
+        ),
+    ]
+    return (
+        f"select {', '.join([*keys, csv_line_sql(cells)])}"
+        f" from (select {', '.join(inner)} from {relation}) as cells order by {order_by}"
+    )
+
+
 def counted(
     rows: Iterable[Sequence[Any]],
     counter: Counter[Any],
@@ -724,8 +788,14 @@ class Staging:
                     staged.temp_path.unlink()
 
     def write_csv(
-        self, name: str, header: Sequence[str], rows: Iterable[Sequence[str]]
+        self,
+        name: str,
+        header: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        rendered: bool = False,
     ) -> StagedFile:
+        """Write the header, then the rows: their cells, or, when `rendered`,
+        the CSV line each row holds last (rendered_select)."""
         staged, raw = self._create(name)
         with raw:
             sink = _HashingSink(raw)
@@ -733,7 +803,10 @@ class Staging:
             writer.writerow(header)
             iterator = iter(rows)
             while batch := list(islice(iterator, WRITE_BATCH_ROWS)):
-                writer.writerows(batch)
+                if rendered:
+                    sink.write("".join([row[-1] + "\n" for row in batch]))
+                else:
+                    writer.writerows(batch)
                 staged.rows += len(batch)
             raw.flush()
             os.fsync(raw.fileno())
@@ -823,37 +896,84 @@ class ExportResult:
 
 
 def _queries(database: Database, relations: dict[str, str]) -> dict[str, str]:
+    """The query of each CSV file. A row holds the file's cells or, on a
+    database that renders CSV lines, the columns the checks and the report
+    read and then the line (rendered_select)."""
     order = database.byte_order
-    handshake = ", ".join(column for column, _ in HANDSHAKE_COLUMNS)
-
-    def select(model: str, columns: str, order_by: str) -> str:
-        return f"select {columns} from {relations[model]} order by {order_by}"
-
-    return {
-        "sync": select("sync_users", handshake, order("username")),
-        "update": select("alumni_updates", handshake, order("username")),
-        "issues": select(
+    handshake = [column for column, _ in HANDSHAKE_COLUMNS]
+    issues_order = f"{order('student_id')}, code_order, {order('detail')}"
+    files = {
+        # name: (model, file columns, key columns, report escaping, order)
+        "sync": ("sync_users", handshake, handshake[:2], False, order("username")),
+        "update": ("alumni_updates", handshake, handshake, False, order("username")),
+        "issues": (
             "import_issues",
-            ", ".join(ISSUES_COLUMNS),
-            f"{order('student_id')}, code_order, {order('detail')}",
+            ISSUES_COLUMNS,
+            [*ISSUES_COLUMNS, "code_order"],
+            True,
+            issues_order,
         ),
-        "outcomes": select("student_outcomes", ", ".join(OUTCOMES_COLUMNS), order("student_id")),
-        "notices": select("password_notices", ", ".join(NOTICES_COLUMNS), order("username")),
+        # A million rows: the report's counts and lookups are queries of their own.
+        "outcomes": (
+            "student_outcomes",
+            OUTCOMES_COLUMNS,
+            ["student_id"],
+            True,
+            order("student_id"),
+        ),
+        "notices": ("password_notices", NOTICES_COLUMNS, ["username"], True, order("username")),
     }
+    queries = {}
+    for name, (model, columns, keys, escape_formulas, order_by) in files.items():
+        if database.renders_csv_lines:
+            queries[name] = rendered_select(
+                relations[model], keys, columns, escape_formulas, order_by
+            )
+        else:
+            queries[name] = (
+                f"select {', '.join(columns)} from {relations[model]} order by {order_by}"
+            )
+    return queries
 
 
 def _stage_sync_files(
     staging: Staging, database: Database, sql: str, yyyymmdd: str, expected_rows: int
 ) -> list[StagedFile]:
+    rendered = database.renders_csv_lines
     rows = checked_handshake_rows(database.stream(sql), "sync file")
     files = [
-        staging.write_csv(name, HANDSHAKE_HEADER, islice(rows, MAX_ROWS_PER_FILE))
+        staging.write_csv(name, HANDSHAKE_HEADER, islice(rows, MAX_ROWS_PER_FILE), rendered)
         for name in sync_file_names(yyyymmdd, expected_rows)
     ]
     leftover = next(rows, None)
     if leftover is not None or sum(staged.rows for staged in files) != expected_rows:
         raise ExportError(EXIT_DATA, "sync_users changed while it was read: run the export again")
     return files
+
+
+def _collect_outcomes(
+    database: Database,
+    relation: str,
+    outcome_counts: Counter[str],
+    collected: report.ReportData,
+) -> None:
+    """What the export counts and keeps of student_outcomes when the file's rows
+    carry only their lines: the count of each outcome, and the rows of the
+    usernames the report shows (after the alumni update file was read)."""
+    for outcome, count in database.query(
+        f"select outcome, count(*) from {relation} group by outcome"
+    ):
+        outcome_counts[outcome] += count
+    usernames = sorted({username for username, _ in collected.update_rows})
+    if usernames:
+        wanted = ", ".join("?" for _ in usernames)
+        rows = database.query(
+            f"select {', '.join(OUTCOMES_COLUMNS)} from {relation} where username in ({wanted})"
+            f" order by {database.byte_order('student_id')}",
+            usernames,
+        )
+        for _ in collected.outcomes(rows):
+            pass
 
 
 def _stage_files(
@@ -867,6 +987,11 @@ def _stage_files(
     """Write every CSV file to a temporary file; count outcomes and issues;
     keep in `collected` what the report shows."""
     queries = _queries(database, relations)
+    rendered = database.renders_csv_lines
+    # Report cells are escaped by the query when it renders the lines.
+    escaped: Callable[[Iterable[Sequence[Any]]], Iterable[Sequence[Any]]] = (
+        (lambda rows: rows) if rendered else report_rows
+    )
     outcome_counts: Counter[str] = Counter()
     issue_counts: Counter[tuple[str, str]] = Counter()
     files = _stage_sync_files(staging, database, queries["sync"], yyyymmdd, preflight.sync_rows)
@@ -876,17 +1001,22 @@ def _stage_files(
             f"alumni_update_{yyyymmdd}.csv",
             HANDSHAKE_HEADER,
             collected.updates(checked_handshake_rows(updates, "alumni update file")),
+            rendered,
         )
     )
     issues = counted(database.stream(queries["issues"]), issue_counts, lambda row: (row[0], row[1]))
     files.append(
-        staging.write_csv(ISSUES_FILE, ISSUES_COLUMNS, report_rows(collected.issues(issues)))
+        staging.write_csv(ISSUES_FILE, ISSUES_COLUMNS, escaped(collected.issues(issues)), rendered)
     )
-    outcomes = counted(database.stream(queries["outcomes"]), outcome_counts, lambda row: row[2])
-    outcomes = collected.outcomes(outcomes)
-    files.append(staging.write_csv(OUTCOMES_FILE, OUTCOMES_COLUMNS, report_rows(outcomes)))
+    if rendered:
+        outcomes = database.stream(queries["outcomes"])
+        _collect_outcomes(database, relations["student_outcomes"], outcome_counts, collected)
+    else:
+        outcomes = counted(database.stream(queries["outcomes"]), outcome_counts, lambda row: row[2])
+        outcomes = collected.outcomes(outcomes)
+    files.append(staging.write_csv(OUTCOMES_FILE, OUTCOMES_COLUMNS, escaped(outcomes), rendered))
     notices = database.stream(queries["notices"])
-    files.append(staging.write_csv(NOTICES_FILE, NOTICES_COLUMNS, report_rows(notices)))
+    files.append(staging.write_csv(NOTICES_FILE, NOTICES_COLUMNS, escaped(notices), rendered))
     return files, outcome_counts, issue_counts
 
 
