@@ -263,6 +263,47 @@ def test_rendered_lines_cover_every_quoting_case(escape_formulas: bool) -> None:
     )
 
 
+def test_whitespace_is_what_str_strip_removes() -> None:
+    every = "".join(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace())
+    assert every == export_csv.WHITESPACE
+
+
+# Usernames and emails close to each other: blanks of every kind, case, repeats.
+handshake_text = st.one_of(
+    st.none(),
+    st.text(alphabet="abAB é" + export_csv.WHITESPACE[:12] + "\u3000\xa0", max_size=3),
+)
+
+
+@FAST
+@given(st.lists(st.tuples(handshake_text, handshake_text), max_size=8))
+def test_handshake_rows_checked_in_duckdb_stop_where_python_stops(
+    rows: list[tuple[str | None, str | None]],
+) -> None:
+    connection = duckdb.connect()
+    connection.execute("create table users (username text, email_address text)")
+    for row in rows:
+        connection.execute("insert into users values (?, ?)", list(row))
+    # Repeated usernames: the same order of the tied rows on both sides.
+    order = "username nulls last, email_address nulls last"
+    ordered = connection.execute(f"select * from users order by {order}").fetchall()
+    sql = export_csv.first_bad_handshake_row_sql("users", order)
+    found = connection.execute(sql, [export_csv.WHITESPACE]).fetchall()
+    connection.close()
+    try:
+        list(export_csv.checked_handshake_rows(ordered, "file"))
+        expected: list[str] = []
+    except export_csv.ExportError as error:
+        expected = [error.message]
+    problems = [
+        export_csv.BLANK_USERNAME,
+        export_csv.OUT_OF_ORDER_USERNAME,
+        export_csv.BLANK_EMAIL,
+        export_csv.REPEATED_EMAIL,
+    ]
+    assert [f"file: row {number} {problems[code - 1]}" for number, code in found] == expected
+
+
 @FAST
 @given(st.lists(st.one_of(st.none(), cells, st.integers()), max_size=6))
 def test_report_rows_leave_nothing_a_spreadsheet_would_run(row: list[Any]) -> None:

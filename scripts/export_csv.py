@@ -609,6 +609,17 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+BLANK_USERNAME = "has a blank username"
+OUT_OF_ORDER_USERNAME = "is a repeated or out-of-order username (code-point order)"
+BLANK_EMAIL = "has a blank email address"
+REPEATED_EMAIL = "repeats an email address"
+# What str.strip() removes: every character str.isspace() is true of.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+    "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def checked_handshake_rows(rows: Iterable[Sequence[Any]], label: str) -> Iterator[list[Any]]:
     """Pass rows through; stop at a blank, repeated or out-of-order username
     (code-point order, column 1) or a blank or repeated email (column 2).
@@ -618,19 +629,76 @@ def checked_handshake_rows(rows: Iterable[Sequence[Any]], label: str) -> Iterato
     for number, row in enumerate(rows, start=1):
         username, email = _cell(row[0]), _cell(row[1]).strip().lower()
         if not username.strip():
-            problem = "has a blank username"
+            problem = BLANK_USERNAME
         elif previous is not None and not previous < username:
-            problem = "is a repeated or out-of-order username (code-point order)"
+            problem = OUT_OF_ORDER_USERNAME
         elif not email:
-            problem = "has a blank email address"
+            problem = BLANK_EMAIL
         elif email in emails:
-            problem = "repeats an email address"
+            problem = REPEATED_EMAIL
         else:
             emails.add(email)
             previous = username
             yield list(row)
             continue
         raise ExportError(EXIT_DATA, f"{label}: row {number} {problem}")
+
+
+def _stripped(text: str) -> str:
+    """DuckDB SQL for str.strip() of `text` (parameter $1: WHITESPACE); trimming
+    by a set of characters is slow, so only text with a blank end is trimmed."""
+    return (
+        f"case when strpos($1, left({text}, 1)) > 0 or strpos($1, right({text}, 1)) > 0"
+        f" then trim({text}, $1) else {text} end"
+    )
+
+
+def first_bad_handshake_row_sql(relation: str, order_by: str) -> str:
+    """DuckDB SQL for the row checked_handshake_rows would stop at, when the
+    rows of `relation` come in `order_by`: its number and its problem (1 to
+    4, in the order of the checks), or no row. Parameter $1: WHITESPACE.
+    (For a million rows, one query instead of a Python loop; lower case is
+    DuckDB's, the same as Python's but for a few letters no valid email holds.)"""
+    return f"""
+        with numbered as (
+            select
+                row_number() over (order by {order_by}) as row_number,
+                coalesce(username, '') as username,
+                lower({_stripped("coalesce(email_address, '')")}) as email_address
+            from {relation}
+        ),
+
+        checked as (
+            select
+                row_number,
+                case
+                    when {_stripped("username")} = '' then 1
+                    when row_number > 1
+                        and not lag(username) over (order by row_number) < username then 2
+                    when email_address = '' then 3
+                    when row_number() over (
+                        partition by email_address order by row_number
+                    ) > 1 then 4
+                end as problem
+            from numbered
+        )
+
+        select row_number, problem
+        from checked
+        where problem is not null
+        order by row_number
+        limit 1
+    """
+
+
+def check_handshake_rows(database: Database, relation: str, label: str) -> None:
+    """checked_handshake_rows' checks, in the database, before the file is written."""
+    problems = (BLANK_USERNAME, OUT_OF_ORDER_USERNAME, BLANK_EMAIL, REPEATED_EMAIL)
+    order = database.byte_order("username")
+    for number, problem in database.query(
+        first_bad_handshake_row_sql(relation, order), [WHITESPACE]
+    ):
+        raise ExportError(EXIT_DATA, f"{label}: row {number} {problems[problem - 1]}")
 
 
 def report_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[str]]:
@@ -681,8 +749,8 @@ def rendered_select(
     escape_formulas: bool,
     order_by: str,
 ) -> str:
-    """A query of `relation` whose rows are the `keys` columns (what the checks
-    and the report read) and, last, the CSV line of `columns` (what the file holds)."""
+    """A query of `relation` whose rows are the `keys` columns (what the report
+    reads, and the order) and, last, the CSV line of `columns` (what the file holds)."""
     cells = [f"_csv_cell_{number}" for number in range(len(columns))]
     inner = [
         *keys,
@@ -897,14 +965,14 @@ class ExportResult:
 
 def _queries(database: Database, relations: dict[str, str]) -> dict[str, str]:
     """The query of each CSV file. A row holds the file's cells or, on a
-    database that renders CSV lines, the columns the checks and the report
-    read and then the line (rendered_select)."""
+    database that renders CSV lines, the columns the report reads and then
+    the line (rendered_select; the checks are then queries of their own)."""
     order = database.byte_order
     handshake = [column for column, _ in HANDSHAKE_COLUMNS]
     issues_order = f"{order('student_id')}, code_order, {order('detail')}"
     files = {
         # name: (model, file columns, key columns, report escaping, order)
-        "sync": ("sync_users", handshake, handshake[:2], False, order("username")),
+        "sync": ("sync_users", handshake, handshake[:1], False, order("username")),
         "update": ("alumni_updates", handshake, handshake, False, order("username")),
         "issues": (
             "import_issues",
@@ -937,10 +1005,19 @@ def _queries(database: Database, relations: dict[str, str]) -> dict[str, str]:
 
 
 def _stage_sync_files(
-    staging: Staging, database: Database, sql: str, yyyymmdd: str, expected_rows: int
+    staging: Staging,
+    database: Database,
+    relation: str,
+    sql: str,
+    yyyymmdd: str,
+    expected_rows: int,
 ) -> list[StagedFile]:
     rendered = database.renders_csv_lines
-    rows = checked_handshake_rows(database.stream(sql), "sync file")
+    if rendered:
+        check_handshake_rows(database, relation, "sync file")
+        rows = iter(database.stream(sql))
+    else:
+        rows = checked_handshake_rows(database.stream(sql), "sync file")
     files = [
         staging.write_csv(name, HANDSHAKE_HEADER, islice(rows, MAX_ROWS_PER_FILE), rendered)
         for name in sync_file_names(yyyymmdd, expected_rows)
@@ -994,14 +1071,22 @@ def _stage_files(
     )
     outcome_counts: Counter[str] = Counter()
     issue_counts: Counter[tuple[str, str]] = Counter()
-    files = _stage_sync_files(staging, database, queries["sync"], yyyymmdd, preflight.sync_rows)
+    files = _stage_sync_files(
+        staging,
+        database,
+        relations["sync_users"],
+        queries["sync"],
+        yyyymmdd,
+        preflight.sync_rows,
+    )
     updates = database.stream(queries["update"])
+    if rendered:
+        check_handshake_rows(database, relations["alumni_updates"], "alumni update file")
+    else:
+        updates = checked_handshake_rows(updates, "alumni update file")
     files.append(
         staging.write_csv(
-            f"alumni_update_{yyyymmdd}.csv",
-            HANDSHAKE_HEADER,
-            collected.updates(checked_handshake_rows(updates, "alumni update file")),
-            rendered,
+            f"alumni_update_{yyyymmdd}.csv", HANDSHAKE_HEADER, collected.updates(updates), rendered
         )
     )
     issues = counted(database.stream(queries["issues"]), issue_counts, lambda row: (row[0], row[1]))

@@ -136,6 +136,10 @@ def _percent(share: Any) -> str:
     return f"{float(share) * 100:.1f} %"
 
 
+# The columns of an alumni update row that the report reads (_describe_update).
+UPDATE_COLUMNS_READ = ("username", "school_year_name", "disabled", "end_date")
+
+
 @dataclass(frozen=True)
 class Transition:
     """One row of the alumni update file, as the report shows it."""
@@ -177,7 +181,11 @@ class ReportData:
 
     def updates(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
         """Alumni update file rows, in the order of `handshake_columns`."""
-        index = {name: position for position, name in enumerate(self.handshake_columns)}
+        index = {
+            name: position
+            for position, name in enumerate(self.handshake_columns)
+            if name in UPDATE_COLUMNS_READ
+        }
         for row in rows:
             self.update_total += 1
             values = {name: _text(row[position]) for name, position in index.items()}
