@@ -79,6 +79,7 @@ class Measurement:
     cpu: float
     peak_rss: int
     load_before: float
+    started: float  # the clock (time.time()) when the process started
 
     @staticmethod
     def combine(parts: Sequence[Measurement]) -> Measurement:
@@ -88,6 +89,7 @@ class Measurement:
             cpu=sum(part.cpu for part in parts),
             peak_rss=max(part.peak_rss for part in parts),
             load_before=parts[0].load_before,
+            started=parts[0].started,
         )
 
 
@@ -102,6 +104,7 @@ def run_measured(
     load_before = os.getloadavg()[0]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
+        started = time.time()
         start = time.perf_counter()
         process = subprocess.Popen(
             list(command), cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -116,6 +119,7 @@ def run_measured(
         cpu=usage.ru_utime + usage.ru_stime,
         peak_rss=usage.ru_maxrss * 1024,  # Linux reports kilobytes
         load_before=load_before,
+        started=started,
     )
 
 
@@ -318,7 +322,7 @@ def _timestamp(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def read_breakdown(run_results: Path, build: Measurement, build_started: float) -> Breakdown:
+def read_breakdown(run_results: Path, build: Measurement) -> Breakdown:
     artifact = json.loads(run_results.read_text(encoding="utf-8"))
     results = artifact["results"]
     starts = [
@@ -327,9 +331,9 @@ def read_breakdown(run_results: Path, build: Measurement, build_started: float) 
         for step in result.get("timing", [])
         if step.get("started_at")
     ]
-    first_node = min(starts) if starts else build_started
+    first_node = min(starts) if starts else build.started
     breakdown = Breakdown(
-        before_first_node=max(0.0, first_node - build_started),
+        before_first_node=max(0.0, first_node - build.started),
         nodes_elapsed=float(artifact.get("elapsed_time", 0.0)),
     )
     models, tests = [], []
@@ -391,7 +395,7 @@ def measure_size(
     data_dir = work_dir / "data" / f"{label}-seed{seed}"
     print(f"[{label}] inputs for {students:,} students in {data_dir}", flush=True)
     generate_seconds, input_rows = generate_inputs(students, seed, data_dir)
-    best_project: tuple[ProjectRun, float] | None = None
+    best_project: ProjectRun | None = None
     best_floor: tuple[Measurement, Path] | None = None
     for attempt in range(1, repeat + 1):
         print(f"[{label}] floor, run {attempt} of {repeat}", flush=True)
@@ -400,7 +404,6 @@ def measure_size(
         if best_floor is None or floor[0].wall < best_floor[0].wall:
             best_floor = floor
         print(f"[{label}] project (dbt build + export), run {attempt} of {repeat}", flush=True)
-        started = time.time()
         project = run_project(
             data_dir, work_dir / "runs" / label / f"project-{attempt}", memory_limit
         )
@@ -408,10 +411,10 @@ def measure_size(
             f"[{label}]   build {project.build.wall:.1f} s + export {project.export.wall:.1f} s",
             flush=True,
         )
-        if best_project is None or project.total.wall < best_project[0].total.wall:
-            best_project = (project, started)
+        if best_project is None or project.total.wall < best_project.total.wall:
+            best_project = project
     assert best_project is not None and best_floor is not None
-    project, started = best_project
+    project = best_project
     same, rows, difference = compare_sync_rows(project.sync_files, best_floor[1])
     print(f"[{label}] same sync rows: {same} ({rows:,} rows) {difference}", flush=True)
     return SizeResult(
@@ -424,7 +427,7 @@ def measure_size(
         same_rows=same,
         sync_rows=rows if same else 0,
         difference=difference,
-        breakdown=read_breakdown(project.run_results, project.build, started),
+        breakdown=read_breakdown(project.run_results, project.build),
     )
 
 
