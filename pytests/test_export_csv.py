@@ -985,17 +985,18 @@ def test_checked_rows_stream_lazily() -> None:
 ORDER = "is a repeated or out-of-order username (code-point order)"
 
 
-@pytest.mark.parametrize(
-    ("number", "column", "value", "problem"),
-    [
-        (1, 0, " ", "has a blank username"),
-        (5_001, 0, "u04999", ORDER),
-        (7_001, 1, "U00003@example.edu ", "repeats an email address"),
-        (7_002, 1, "u07000@example.edu", "repeats an email address"),
-        (11_999, 1, None, "has a blank email address"),
-        (12_000, 0, "u11998", ORDER),
-    ],
-)
+# (row number, column, bad value, the message's problem) in 12,000 good rows.
+BAD_ROWS = [
+    (1, 0, " ", "has a blank username"),
+    (5_001, 0, "u04999", ORDER),
+    (7_001, 1, "U00003@example.edu ", "repeats an email address"),
+    (7_002, 1, "u07000@example.edu", "repeats an email address"),
+    (11_999, 1, None, "has a blank email address"),
+    (12_000, 0, "u11998", ORDER),
+]
+
+
+@pytest.mark.parametrize(("number", "column", "value", "problem"), BAD_ROWS)
 def test_checked_rows_name_the_first_bad_row_across_batches(
     number: int, column: int, value: str | None, problem: str
 ) -> None:
@@ -1008,6 +1009,43 @@ def test_checked_rows_name_the_first_bad_row_across_batches(
         passed.extend(export_csv.checked_handshake_rows(rows, "sync file"))
     assert raised.value.message == f"sync file: row {number} {problem}"
     assert [list(row) for row in passed] == rows[: number - 1]
+
+
+def checked_in_duckdb(tmp_path: Path, rows: list[list[str | None]]) -> None:
+    """check_handshake_rows (the export's checks on DuckDB) on a sync_users of `rows`."""
+    path = tmp_path / "rows.duckdb"
+    connection = duckdb.connect(str(path))
+
+    def literal(value: str | None) -> str:
+        return "null" if value is None else "'" + value.replace("'", "''") + "'"
+
+    values = ", ".join(f"({literal(row[0])}, {literal(row[1])})" for row in rows)
+    connection.execute(
+        f"create table sync_users as select * from (values {values}) as v(username, email_address)"
+    )
+    connection.close()
+    database = export_csv._connect_duckdb(str(path))
+    try:
+        export_csv.check_handshake_rows(database, "sync_users", "sync file")
+    finally:
+        database.close()
+
+
+@pytest.mark.parametrize(("number", "column", "value", "problem"), BAD_ROWS)
+def test_checks_in_duckdb_name_the_same_first_bad_row(
+    tmp_path: Path, number: int, column: int, value: str | None, problem: str
+) -> None:
+    # On DuckDB the export checks the rows of a file in one query.
+    rows: list[list[str | None]] = [list(row) for row in streamed(12_000)]
+    rows[number - 1][column] = value
+    with pytest.raises(export_csv.ExportError) as raised:
+        checked_in_duckdb(tmp_path, rows)
+    assert raised.value.message == f"sync file: row {number} {problem}"
+    assert raised.value.exit_code == export_csv.EXIT_DATA
+
+
+def test_checks_in_duckdb_pass_every_good_row(tmp_path: Path) -> None:
+    checked_in_duckdb(tmp_path, [list(row) for row in streamed(12_000)])
 
 
 def test_checked_rows_pass_every_good_row_in_order() -> None:

@@ -385,6 +385,9 @@ def run_interrupted(
 @pytest.fixture(scope="module")
 def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[Scenario]]]:
     """The scenarios, started side by side; each test waits for its own."""
+    # pytest creates its base temporary folder on first use: not from several
+    # threads at once (when these tests run alone, this fixture is the first).
+    tmp_path_factory.getbasetemp()
     inputs = random_inputs()
     jobs: dict[str, Callable[[], Scenario]] = {
         "seeds_clean": lambda: run_seeds_clean(tmp_path_factory.mktemp("seeds_clean"), inputs),
@@ -570,19 +573,21 @@ def test_export_refuses_after_an_interrupted_build(
 # Faults of the export, on the built seeds_clean copy
 
 # Runs the export with a pause (or a failure) injected mid-write: the sync
-# file's first row is staged, then `ready` is created and the process waits
-# to be signalled; with "fail", the writes hit a full disk instead.
+# file's temporary file holds its header and the first row has been read
+# (the first rows the export streams are the sync file's), then `ready` is
+# created and the process waits to be signalled; with "fail", the writes hit
+# a full disk instead.
 MID_WRITE = r"""
 import os, sys, time
 sys.path.insert(0, "scripts")
 import export_csv
 
 ready, mode = sys.argv[1], sys.argv[2]
-original = export_csv.checked_handshake_rows
+original = export_csv.Database.stream
 
 
-def paused(rows, label):
-    for number, row in enumerate(original(rows, label)):
+def paused(database, sql):
+    for number, row in enumerate(original(database, sql)):
         yield row
         if number == 0 and mode == "pause":
             open(ready, "w").close()
@@ -591,7 +596,7 @@ def paused(rows, label):
             raise OSError(28, "No space left on device")
 
 
-export_csv.checked_handshake_rows = paused
+export_csv.Database.stream = paused
 sys.exit(export_csv.main(sys.argv[3:]))
 """
 
