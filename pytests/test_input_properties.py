@@ -295,12 +295,7 @@ def test_handshake_rows_checked_in_duckdb_stop_where_python_stops(
         expected: list[str] = []
     except export_csv.ExportError as error:
         expected = [error.message]
-    problems = [
-        export_csv.BLANK_USERNAME,
-        export_csv.OUT_OF_ORDER_USERNAME,
-        export_csv.BLANK_EMAIL,
-        export_csv.REPEATED_EMAIL,
-    ]
+    problems = export_csv.HANDSHAKE_ROW_PROBLEMS
     assert [f"file: row {number} {problems[code - 1]}" for number, code in found] == expected
 
 

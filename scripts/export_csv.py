@@ -613,6 +613,8 @@ BLANK_USERNAME = "has a blank username"
 OUT_OF_ORDER_USERNAME = "is a repeated or out-of-order username (code-point order)"
 BLANK_EMAIL = "has a blank email address"
 REPEATED_EMAIL = "repeats an email address"
+# In the order of the checks; first_bad_handshake_row_sql numbers them from 1.
+HANDSHAKE_ROW_PROBLEMS = (BLANK_USERNAME, OUT_OF_ORDER_USERNAME, BLANK_EMAIL, REPEATED_EMAIL)
 # What str.strip() removes: every character str.isspace() is true of.
 WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
@@ -656,7 +658,7 @@ def _stripped(text: str) -> str:
 def first_bad_handshake_row_sql(relation: str, order_by: str) -> str:
     """DuckDB SQL for the row checked_handshake_rows would stop at, when the
     rows of `relation` come in `order_by`: its number and its problem (1 to
-    4, in the order of the checks), or no row. Parameter $1: WHITESPACE.
+    4, HANDSHAKE_ROW_PROBLEMS), or no row. Parameter $1: WHITESPACE.
     (For a million rows, one query instead of a Python loop; lower case is
     DuckDB's, the same as Python's but for a few letters no valid email holds.)"""
     return f"""
@@ -693,12 +695,18 @@ def first_bad_handshake_row_sql(relation: str, order_by: str) -> str:
 
 def check_handshake_rows(database: Database, relation: str, label: str) -> None:
     """checked_handshake_rows' checks, in the database, before the file is written."""
-    problems = (BLANK_USERNAME, OUT_OF_ORDER_USERNAME, BLANK_EMAIL, REPEATED_EMAIL)
-    order = database.byte_order("username")
-    for number, problem in database.query(
-        first_bad_handshake_row_sql(relation, order), [WHITESPACE]
-    ):
-        raise ExportError(EXIT_DATA, f"{label}: row {number} {problems[problem - 1]}")
+    sql = first_bad_handshake_row_sql(relation, database.byte_order("username"))
+    for number, problem in database.query(sql, [WHITESPACE]):
+        raise ExportError(EXIT_DATA, f"{label}: row {number} {HANDSHAKE_ROW_PROBLEMS[problem - 1]}")
+
+
+def _checked_rows(database: Database, relation: str, sql: str, label: str) -> Iterator[Any]:
+    """The rows of a Handshake file's query, checked: in one query before the
+    first row where the database renders the lines, else row by row."""
+    if database.renders_csv_lines:
+        check_handshake_rows(database, relation, label)
+        return iter(database.stream(sql))
+    return checked_handshake_rows(database.stream(sql), label)
 
 
 def report_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[str]]:
@@ -972,7 +980,7 @@ def _queries(database: Database, relations: dict[str, str]) -> dict[str, str]:
     issues_order = f"{order('student_id')}, code_order, {order('detail')}"
     files = {
         # name: (model, file columns, key columns, report escaping, order)
-        "sync": ("sync_users", handshake, handshake[:1], False, order("username")),
+        "sync": ("sync_users", handshake, ["username"], False, order("username")),
         "update": ("alumni_updates", handshake, handshake, False, order("username")),
         "issues": (
             "import_issues",
@@ -1013,11 +1021,7 @@ def _stage_sync_files(
     expected_rows: int,
 ) -> list[StagedFile]:
     rendered = database.renders_csv_lines
-    if rendered:
-        check_handshake_rows(database, relation, "sync file")
-        rows = iter(database.stream(sql))
-    else:
-        rows = checked_handshake_rows(database.stream(sql), "sync file")
+    rows = _checked_rows(database, relation, sql, "sync file")
     files = [
         staging.write_csv(name, HANDSHAKE_HEADER, islice(rows, MAX_ROWS_PER_FILE), rendered)
         for name in sync_file_names(yyyymmdd, expected_rows)
@@ -1079,11 +1083,9 @@ def _stage_files(
         yyyymmdd,
         preflight.sync_rows,
     )
-    updates = database.stream(queries["update"])
-    if rendered:
-        check_handshake_rows(database, relations["alumni_updates"], "alumni update file")
-    else:
-        updates = checked_handshake_rows(updates, "alumni update file")
+    updates = _checked_rows(
+        database, relations["alumni_updates"], queries["update"], "alumni update file"
+    )
     files.append(
         staging.write_csv(
             f"alumni_update_{yyyymmdd}.csv", HANDSHAKE_HEADER, collected.updates(updates), rendered
