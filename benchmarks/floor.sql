@@ -15,7 +15,9 @@
 -- ---------------------------------------------------------------------------
 -- Rules as macros
 
-create or replace temp macro clean_text(value) as nullif(trim(value), '');
+-- trim() only where a value starts or ends with a space (as the project's clean_text).
+create or replace temp macro clean_text(value) as
+    nullif(case when value like ' %' or value like '% ' then trim(value) else value end, '');
 
 create or replace temp macro parse_date(value) as case
     when regexp_full_match(value, '(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}')
