@@ -262,6 +262,22 @@ def test_transitions_show_username_student_id_and_the_change_only() -> None:
         assert hidden not in page
 
 
+def test_transition_counts_include_the_rows_past_the_table() -> None:
+    """Only max_rows rows are described on the page; every row is counted, and
+    a repeated combination of cells counts each time."""
+    updates = [*UPDATES, *UPDATES]
+    data = collect(updates=updates, max_rows=1)
+    assert data.update_total == 6
+    assert [transition.username for transition in data.transitions()] == ["ada"]
+    assert dict(data.transition_counts) == {
+        "to_alumni": 4,
+        "returning": 2,
+        "disabled": 2,
+        "re_enabled": 2,
+        "end_date_cleared": 2,
+    }
+
+
 def test_only_students_of_the_issue_files_are_named() -> None:
     data = collect()
     page = report.render(make_manifest(), data)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import json
+import operator
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -136,8 +137,8 @@ def _percent(share: Any) -> str:
     return f"{float(share) * 100:.1f} %"
 
 
-# The columns of an alumni update row that the report reads (_describe_update).
-UPDATE_COLUMNS_READ = ("username", "school_year_name", "disabled", "end_date")
+# The cells of an alumni update row that decide its change (_describe_update).
+DESCRIBED_UPDATE_COLUMNS = ("school_year_name", "disabled", "end_date")
 
 
 @dataclass(frozen=True)
@@ -180,20 +181,33 @@ class ReportData:
             yield row
 
     def updates(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
-        """Alumni update file rows, in the order of `handshake_columns`."""
-        index = {
-            name: position
-            for position, name in enumerate(self.handshake_columns)
-            if name in UPDATE_COLUMNS_READ
-        }
-        for row in rows:
-            self.update_total += 1
-            values = {name: _text(row[position]) for name, position in index.items()}
-            kinds, change = _describe_update(values)
-            self.transition_counts.update(kinds)
-            if len(self.update_rows) < self.max_rows:
-                self.update_rows.append((values["username"], change))
-            yield row
+        """Alumni update file rows, in the order of `handshake_columns`.
+
+        A row's change depends only on its school year, disabled and end date
+        cells, which take a handful of values: each combination is described
+        once and counted, and the counts become transition counts when the
+        stream ends (a million rows cost a dictionary lookup each, not a
+        description)."""
+        columns = list(self.handshake_columns)
+        username = columns.index("username")
+        cells = operator.itemgetter(*(columns.index(name) for name in DESCRIBED_UPDATE_COLUMNS))
+        changes: dict[tuple[Any, ...], tuple[list[str], str]] = {}
+        counts: dict[tuple[Any, ...], int] = {}
+        try:
+            for row in rows:
+                key = cells(row)
+                counts[key] = counts.get(key, 0) + 1
+                if len(self.update_rows) < self.max_rows:
+                    if key not in changes:
+                        changes[key] = _describe_update(_update_values(key))
+                    self.update_rows.append((_text(row[username]), changes[key][1]))
+                yield row
+        finally:
+            for key, count in counts.items():
+                kinds, _ = changes.get(key) or _describe_update(_update_values(key))
+                for kind in kinds:
+                    self.transition_counts[kind] += count
+                self.update_total += count
 
     def outcomes(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
         """student_outcomes rows: keep student_id and reason of the updated usernames."""
@@ -213,6 +227,11 @@ class ReportData:
                 Transition(username, student_id, f"{change} ({label})" if label else change)
             )
         return shown
+
+
+def _update_values(key: Sequence[Any]) -> dict[str, str]:
+    """The cells _describe_update reads, from their values in DESCRIBED_UPDATE_COLUMNS order."""
+    return {name: _text(value) for name, value in zip(DESCRIBED_UPDATE_COLUMNS, key, strict=True)}
 
 
 def _describe_update(values: Mapping[str, str]) -> tuple[list[str], str]:
