@@ -84,10 +84,11 @@ def connect(database: Path, storage: str, scratch: Path) -> duckdb.DuckDBPyConne
         shutil.copyfile(database, copy)
         return duckdb.connect(str(copy))
     connection = duckdb.connect(":memory:")
-    connection.execute(f"set temp_directory = '{scratch / 'spill'}'")
+    connection.execute("set temp_directory = ?", [str(scratch / "spill")])
     option = " (compress)" if storage == "memory-compressed" else ""
     connection.execute(f"attach ':memory:' as \"{name}\"{option}")
-    connection.execute(f"attach '{database}' as run_database (read_only)")
+    path = str(database).replace("'", "''")
+    connection.execute(f"attach '{path}' as run_database (read_only)")
     connection.execute(f'use "{name}"')
     return connection
 

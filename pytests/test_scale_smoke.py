@@ -109,3 +109,46 @@ def test_generated_inputs_pass_the_input_checks(tmp_path: Path) -> None:
         text=True,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_replay_times_every_model_and_data_test_in_order(smoke_run) -> None:
+    """benchmarks/replay_models.py on the smoke run: every model, in an order where each
+    finds the models it reads (in memory only the run's non-model tables are copied),
+    then every data test."""
+    _, output_dir = smoke_run
+    replayed = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "replay_models.py")]
+        + ["--run-dir", str(output_dir.parent), "--storage", "memory", "--tests"],
+        capture_output=True,
+        text=True,
+    )
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+    lines = replayed.stdout.splitlines()
+    models = [line.split()[1] for line in lines if line.startswith("model ")]
+    tests = [line for line in lines if line.startswith("test ")]
+    model_files = sorted(path.stem for path in (PROJECT_ROOT / "models").rglob("*.sql"))
+    assert sorted(models) == model_files
+    assert models.index("stg_sis__students") < models.index("int_students_identified")
+    assert models.index("int_student_outcomes_decided") < models.index("sync_users")
+    assert len(tests) > 50
+    assert f"{len(models)} models (memory): wall" in replayed.stdout
+
+
+def test_floor_timings_write_the_same_file(smoke_run, tmp_path: Path) -> None:
+    """run_floor.py --timings runs floor.sql a statement at a time: same sync file."""
+    _, output_dir = smoke_run
+    run_dir = output_dir.parent.parent
+    floor_file = run_dir / "floor-1" / "20260615_users.csv"
+    timed_file = tmp_path / "floor.csv"
+    timed = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "run_floor.py")]
+        + ["--raw-data-dir", str(run_dir.parents[1] / "data" / f"{STUDENTS}-seed{SEED}")]
+        + ["--as-of-date", "2026-06-15", "--sync-file", str(timed_file), "--timings"],
+        capture_output=True,
+        text=True,
+    )
+    assert timed.returncode == 0, timed.stderr[-2000:]
+    assert timed_file.read_bytes() == floor_file.read_bytes()
+    statements = timed.stdout.splitlines()
+    assert any(line.endswith("create temp table programs as") for line in statements)
+    assert statements[-1].endswith("copy (")
