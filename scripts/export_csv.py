@@ -971,6 +971,12 @@ class ExportResult:
     written: list[tuple[Path, int | None]]
 
 
+# What the report reads of an alumni update row (ReportData.updates): on a
+# database that renders the lines, the only columns its query returns besides
+# the line (the file's checks are a query of their own).
+REPORT_UPDATE_COLUMNS = ("username", *report.DESCRIBED_UPDATE_COLUMNS)
+
+
 def _queries(database: Database, relations: dict[str, str]) -> dict[str, str]:
     """The query of each CSV file. A row holds the file's cells or, on a
     database that renders CSV lines, the columns the report reads and then
@@ -981,7 +987,13 @@ def _queries(database: Database, relations: dict[str, str]) -> dict[str, str]:
     files = {
         # name: (model, file columns, key columns, report escaping, order)
         "sync": ("sync_users", handshake, ["username"], False, order("username")),
-        "update": ("alumni_updates", handshake, handshake, False, order("username")),
+        "update": (
+            "alumni_updates",
+            handshake,
+            list(REPORT_UPDATE_COLUMNS),
+            False,
+            order("username"),
+        ),
         "issues": (
             "import_issues",
             ISSUES_COLUMNS,
@@ -1167,7 +1179,11 @@ def write_outputs(
         created = _prepare_directory(directory)
         remove_leftover_temporary_files(directory)
         with Staging(directory) as staging:
-            collected = report.ReportData(tuple(column for column, _ in HANDSHAKE_COLUMNS))
+            collected = report.ReportData(
+                REPORT_UPDATE_COLUMNS
+                if database.renders_csv_lines
+                else tuple(column for column, _ in HANDSHAKE_COLUMNS)
+            )
             files, outcome_counts, issue_counts = _stage_files(
                 staging, database, relations, yyyymmdd, preflight, collected
             )

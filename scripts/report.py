@@ -159,7 +159,7 @@ class ReportData:
     `max_rows` rows are kept per table; every row is counted.
     """
 
-    handshake_columns: Sequence[str]
+    update_columns: Sequence[str]
     max_rows: int = MAX_TABLE_ROWS
     issue_rows: list[tuple[str, ...]] = field(default_factory=list)
     issue_total: int = 0
@@ -181,14 +181,15 @@ class ReportData:
             yield row
 
     def updates(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
-        """Alumni update file rows, in the order of `handshake_columns`.
+        """Alumni update file rows whose first columns are `update_columns` (more may
+        follow: the export's rendered line).
 
         A row's change depends only on its school year, disabled and end date
         cells, which take a handful of values: each combination is described
         once and counted, and the counts become transition counts when the
         stream ends (a million rows cost a dictionary lookup each, not a
         description)."""
-        columns = list(self.handshake_columns)
+        columns = list(self.update_columns)
         username = columns.index("username")
         cells = operator.itemgetter(*(columns.index(name) for name in DESCRIBED_UPDATE_COLUMNS))
         changes: dict[tuple[Any, ...], tuple[list[str], str]] = {}
