@@ -348,13 +348,29 @@ def write_database(path: Path, marts: Marts) -> None:
             "alumni_updates",
             [[row[c] for c in [*FILE_COLUMNS, "student_id"]] for row in updates],
         )
-        insert_rows(connection, "import_issues", marts.issues)
-        insert_rows(connection, "student_outcomes", marts.outcomes)
-        insert_rows(connection, "password_notices", marts.notices)
+        insert_rows(connection, "import_issues", as_written(marts.issues, 5))
+        insert_rows(connection, "student_outcomes", as_written(marts.outcomes, 4))
+        insert_rows(connection, "password_notices", as_written(marts.notices, 3))
         connection.execute(f"create table build_log ({BUILD_LOG_COLUMNS})")
         insert_rows(connection, "build_log", [FINISHED_BUILD])
     finally:
         connection.close()
+
+
+def as_written(rows: list[tuple[Any, ...]], cells: int) -> list[tuple[Any, ...]]:
+    """Rows of a report mart as the build writes them: its first `cells` text
+    cells escaped like macros/rendering/escape_formula.sql (a leading
+    apostrophe before = + - @ tab CR); the export writes them verbatim."""
+    prefixes = ("=", "+", "-", "@", "\t", "\r")
+    return [
+        tuple(
+            "'" + value
+            if index < cells and isinstance(value, str) and value.startswith(prefixes)
+            else value
+            for index, value in enumerate(row)
+        )
+        for row in rows
+    ]
 
 
 def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[Any]) -> None:
@@ -1094,9 +1110,9 @@ def write_postgres(connection: Any, schema: str, marts: Marts) -> None:
         tables = {
             "sync_users": [[row[c] for c in USER_COLUMNS] for row in marts.users],
             "alumni_updates": [[row[c] for c in [*FILE_COLUMNS, "student_id"]] for row in updates],
-            "import_issues": marts.issues,
-            "student_outcomes": marts.outcomes,
-            "password_notices": marts.notices,
+            "import_issues": as_written(marts.issues, 5),
+            "student_outcomes": as_written(marts.outcomes, 4),
+            "password_notices": as_written(marts.notices, 3),
         }
         for table, rows in tables.items():
             for row in rows:

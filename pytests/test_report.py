@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import re
 import sys
@@ -323,9 +324,10 @@ def test_mass_disable_and_email_warnings_are_highlighted() -> None:
 
 
 def test_advice_covers_every_code_in_the_spec_order() -> None:
-    macro = (PROJECT_ROOT / "macros" / "rules" / "issue_codes.sql").read_text(encoding="utf-8")
-    codes = re.findall(r"\('(\w+)', '(?:error|warning)'\)", macro)
-    assert list(report.CODE_ADVICE) == codes
+    seed = (PROJECT_ROOT / "seeds" / "issue_codes.csv").read_text(encoding="utf-8")
+    rows = sorted(csv.DictReader(io.StringIO(seed)), key=lambda row: int(row["sort_order"]))
+    assert {row["code"]: row["advice"] for row in rows} == report.CODE_ADVICE
+    assert list(report.CODE_ADVICE) == [row["code"] for row in rows]
 
 
 @pytest.mark.parametrize("severity", report.SEVERITIES)

@@ -985,7 +985,8 @@ def _queries(database: Database, relations: dict[str, str]) -> dict[str, str]:
     handshake = [column for column, _ in HANDSHAKE_COLUMNS]
     issues_order = f"{order('student_id')}, code_order, {order('detail')}"
     files = {
-        # name: (model, file columns, key columns, report escaping, order)
+        # name: (model, file columns, key columns, report escaping, order);
+        # report escaping is off: the marts write the cells escaped already.
         "sync": ("sync_users", handshake, ["username"], False, order("username")),
         "update": (
             "alumni_updates",
@@ -998,7 +999,7 @@ def _queries(database: Database, relations: dict[str, str]) -> dict[str, str]:
             "import_issues",
             ISSUES_COLUMNS,
             [*ISSUES_COLUMNS, "code_order"],
-            True,
+            False,
             issues_order,
         ),
         # A million rows: the report's counts and lookups are queries of their own.
@@ -1006,10 +1007,10 @@ def _queries(database: Database, relations: dict[str, str]) -> dict[str, str]:
             "student_outcomes",
             OUTCOMES_COLUMNS,
             ["student_id"],
-            True,
+            False,
             order("student_id"),
         ),
-        "notices": ("password_notices", NOTICES_COLUMNS, ["username"], True, order("username")),
+        "notices": ("password_notices", NOTICES_COLUMNS, ["username"], False, order("username")),
     }
     queries = {}
     for name, (model, columns, keys, escape_formulas, order_by) in files.items():
@@ -1081,10 +1082,8 @@ def _stage_files(
     keep in `collected` what the report shows."""
     queries = _queries(database, relations)
     rendered = database.renders_csv_lines
-    # Report cells are escaped by the query when it renders the lines.
-    escaped: Callable[[Iterable[Sequence[Any]]], Iterable[Sequence[Any]]] = (
-        (lambda rows: rows) if rendered else report_rows
-    )
+    # Report cells arrive escaped: the marts apply escape_formula (macros/rendering/).
+    escaped: Callable[[Iterable[Sequence[Any]]], Iterable[Sequence[Any]]] = lambda rows: rows  # noqa: E731
     outcome_counts: Counter[str] = Counter()
     issue_counts: Counter[tuple[str, str]] = Counter()
     files = _stage_sync_files(
