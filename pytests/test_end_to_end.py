@@ -1,7 +1,8 @@
 """End-to-end tests: the real pipeline on fixture inputs, in temporary copies.
 
 Each scenario copies the project (dbt_project.yml, profiles.yml, macros,
-models, tests, scripts and seeds/_seeds.yml; never .venv, target, data,
+models, tests, scripts and the project's own files of seeds/: its ymls and
+the reference seeds such as issue_codes.csv; never .venv, target, data,
 output or .git) into a temporary folder base/project, puts the five input CSV
 files into its seeds/, and runs, with that copy as the working directory:
 
@@ -221,7 +222,9 @@ def make_project(base: Path, inputs: Path) -> Project:
         shutil.copytree(PROJECT_ROOT / name, root / name, ignore=ignore)
     seeds = root / "seeds"
     seeds.mkdir()
-    shutil.copy2(PROJECT_ROOT / "seeds" / "_seeds.yml", seeds / "_seeds.yml")
+    for path in (PROJECT_ROOT / "seeds").iterdir():
+        if path.name not in INPUT_FILES:  # the ymls and the reference seeds
+            shutil.copy2(path, seeds / path.name)
     for name in INPUT_FILES:
         shutil.copy2(inputs / name, seeds / name)
     database_dir = base / "db"
