@@ -22,6 +22,7 @@
         ('unsafe_value', 'error'),
         ('personal_email_unusable', 'warning'),
         ('invalid_gpa', 'warning'),
-        ('expected_graduation_past', 'warning')
+        ('expected_graduation_past', 'warning'),
+        ('not_applied_by_handshake', 'warning')
     ]) }}
 {%- endmacro %}
