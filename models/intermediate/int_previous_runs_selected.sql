@@ -45,7 +45,7 @@ sent_candidates as (
     select
         build_number,
         as_of_date,
-        case when event = 'delivered' then 1 else 2 end as event_rank
+        case when export_event = 'delivered' then 1 else 2 end as event_rank
     from exports
     where as_of_date < {{ as_of_date() }}
     union all

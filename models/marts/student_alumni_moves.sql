@@ -47,13 +47,13 @@ moves_sent as (
     -- The exports and deliveries of the builds during which this state held.
     select
         first_moves.student_id,
-        min(case when exports.event = 'exported' then exports.build_number end) as exported_build_number,
-        min(case when exports.event = 'delivered' then exports.build_number end) as delivered_build_number
+        min(case when exports.export_event = 'exported' then exports.build_number end) as exported_build_number,
+        min(case when exports.export_event = 'delivered' then exports.build_number end) as delivered_build_number
     from first_moves
     inner join exports
         on
-            exports.build_number >= first_moves.build_number
-            and (first_moves.next_build_number is null or exports.build_number < first_moves.next_build_number)
+            first_moves.build_number <= exports.build_number
+            and (first_moves.next_build_number is null or first_moves.next_build_number > exports.build_number)
     group by first_moves.student_id
 ),
 

@@ -5,17 +5,28 @@
     int_previous_runs_selected). Null counts when there is no previous run
     (a first run) and on Spark, which keeps no student history.
 #}
+{%- set has_history = 'false' if target.type == 'spark' else 'true' %}
+
+{#- No student history on Spark (snapshots need Delta there): the counts stay null. #}
+{%- if target.type == 'spark' -%}
+    {%- set history_query = 'select * from ' ~ ref('int_student_states_decided') ~ ' where 1 = 0' -%}
+{%- else -%}
+    {%- set history_query = 'select * from ' ~ ref('student_state_history') -%}
+{%- endif %}
+
 with
+
+current_run as (
+    select {{ as_of_date() }} as as_of_date
+),
 
 previous_run as (
     select * from {{ ref('int_previous_runs_selected') }}
     where run_role = 'previous'
 ),
 
-{%- if target.type != 'spark' %}
-
 history as (
-    select * from {{ ref('student_state_history') }}
+    {{ history_query }}
 ),
 
 today as (
@@ -59,27 +70,32 @@ change_counts as (
     from students_compared
 ),
 
-{%- endif %}
-
 final as (
+    -- Counts only against a previous run, and never on Spark.
     select
-        {{ as_of_date() }} as as_of_date,
+        current_run.as_of_date,
         previous_run.build_number as previous_build_number,
         previous_run.as_of_date as previous_as_of_date,
-        {%- for column in ['moved_to_alumni_count', 'newly_rejected_count', 'fixed_count', 'email_changed_count'] %}
-        {%- if target.type == 'spark' %}
-        cast(null as {{ dbt.type_int() }}) as {{ column }}{{ ',' if not loop.last }}
-        {%- else %}
-        case when previous_run.build_number is not null then coalesce(change_counts.{{ column }}, 0) end
-            as {{ column }}{{ ',' if not loop.last }}
-        {%- endif %}
-        {%- endfor %}
-    from (select 1 as one_row) as current_build
+        case
+            when previous_run.build_number is not null and {{ has_history }}
+                then coalesce(change_counts.moved_to_alumni_count, 0)
+        end as moved_to_alumni_count,
+        case
+            when previous_run.build_number is not null and {{ has_history }}
+                then coalesce(change_counts.newly_rejected_count, 0)
+        end as newly_rejected_count,
+        case
+            when previous_run.build_number is not null and {{ has_history }}
+                then coalesce(change_counts.fixed_count, 0)
+        end as fixed_count,
+        case
+            when previous_run.build_number is not null and {{ has_history }}
+                then coalesce(change_counts.email_changed_count, 0)
+        end as email_changed_count
+    from current_run
     left join previous_run
         on 1 = 1
-    {%- if target.type != 'spark' %}
     cross join change_counts
-    {%- endif %}
 )
 
 select * from final

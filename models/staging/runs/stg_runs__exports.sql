@@ -9,7 +9,7 @@ final as (
     select
         build_number,
         as_of_date,
-        lower(event) as event,
+        lower(event) as export_event,
         recorded_at
     from export_log
     where lower(event) in ('exported', 'delivered')
