@@ -142,5 +142,8 @@ java: ## Make sure Java 17 (or later) is installed, which Spark needs
 test-spark: java $(SPARK_BIN)/.installed ## dbt build with every test, the end-to-end suite and DuckDB's files on local Spark (own venv .venv-spark)
 	HANDSHAKE_TEST_TARGET=spark $(SPARK_BIN)/pytest pytests -m "spark or e2e" -p no:cacheprovider
 
-clean: ## Remove dbt artefacts and the local databases (not output/)
+# The DuckDB file also holds the history across runs (student_state_history,
+# sync_run_history, build_log, export_log): clean deletes it with the file.
+clean: ## Remove dbt artefacts and the local databases, with the run history they hold (not output/)
+	@echo "clean: deleting data/*.duckdb and .spark, and with them the history of every earlier run (README \"Running it every night\")"
 	rm -rf target logs dbt_packages data/*.duckdb data/*.duckdb.wal .spark
