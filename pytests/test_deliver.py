@@ -471,3 +471,29 @@ def test_no_warehouse_here_skips_the_build_check(
     run = deliver({**env, "DELIVER_PROJECT": str(tmp_path / "elsewhere")}, output, folder)
     assert run.code == 0, run.stderr
     assert "newer-build check skipped" in run.stderr
+
+
+def test_no_credentials_is_one_line(env: dict[str, str], tmp_path: Path, folder: str) -> None:
+    output = _make_export(tmp_path / "out", {SYNC: HEADER})
+    bare = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    run = deliver(bare, output, folder)
+    assert run.code == 6 and "NoCredentialsError" in run.stderr
+
+
+def test_the_real_export_of_the_sample(
+    s3: S3Server, env: dict[str, str], tmp_path: Path, folder: str, sample_build: Any
+) -> None:
+    """The sample's export (conftest's build): its manifest, and the build log dbt wrote."""
+    output = tmp_path / "out"
+    shutil.copytree(sample_build.output_dir, output)  # keeps manifest.json's mtime
+    database = sample_build.root.parent / "db" / "sample.duckdb"
+    real = {
+        **env,
+        "DELIVER_PROJECT": str(sample_build.root),
+        "HANDSHAKE_DUCKDB_PATH": str(database),
+    }
+    run = deliver(real, output, folder)
+    assert (run.code, run.stderr) == (0, "")
+    landed = s3.admin.get_object(Bucket=BUCKET, Key=f"{folder}/{SYNC}")["Body"].read()
+    assert landed == (output / SYNC).read_bytes()
+    assert s3.keys(folder) == [f"{folder}/{SYNC}"]
