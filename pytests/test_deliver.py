@@ -497,3 +497,24 @@ def test_the_real_export_of_the_sample(
     landed = s3.admin.get_object(Bucket=BUCKET, Key=f"{folder}/{SYNC}")["Body"].read()
     assert landed == (output / SYNC).read_bytes()
     assert s3.keys(folder) == [f"{folder}/{SYNC}"]
+
+
+@pytest.mark.parametrize(
+    "sync_files", [{}, {"20260615_users_part02.csv": HEADER}], ids=["none", "part01-missing"]
+)
+def test_an_export_without_a_whole_sync_file_is_refused(
+    env: dict[str, str], tmp_path: Path, folder: str, sync_files: dict[str, bytes]
+) -> None:
+    output = _make_export(tmp_path / "out", sync_files)
+    run = deliver(env, output, folder)
+    assert run.code == 5 and "no single, complete 20260615_users" in run.stderr
+    (output / "manifest.json").unlink()
+    assert deliver(env, output, folder).code == 5
+    assert not (output / "delivery_log.csv").exists()
+
+
+def test_usage_errors_exit_2(env: dict[str, str], tmp_path: Path, folder: str) -> None:
+    output = _make_export(tmp_path / "out", {SYNC: HEADER})
+    assert deliver(env, output, folder, "--target", "no_such_target").code == 2
+    bad_uri = [sys.executable, str(DELIVER), "--output-dir", str(output), "--s3-uri", "s3://x"]
+    assert subprocess.run(bad_uri, env=env, capture_output=True, check=False).returncode == 2

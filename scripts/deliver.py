@@ -4,16 +4,12 @@
     python scripts/deliver.py --output-dir DIR --s3-uri s3://BUCKET/FOLDER
                               [--trial] [--force] [--target T] [--project-dir .]
 
-Sends <YYYYMMDD>_users.csv, or each part <YYYYMMDD>_users_partNN.csv in order, to
-s3://BUCKET/FOLDER/<same name> with PutObject only (Handshake's key may not list, get
-or head), a SHA-256 checksum that S3 verifies and AES256 encryption; --trial as
-<YYYYMMDD>_users_test.csv, which Handshake analyses and never applies. AWS settings:
-the standard variables and files only (AWS_MAX_ATTEMPTS, default 5, bounds the retries).
-First, against DIR/manifest.json: every file unchanged, the preflight passed and, where
-the warehouse is reachable, no dbt command started after the export (the latest build
-log row's age by the warehouse's clock against manifest.json's age by this machine's:
-clock offsets cancel). DIR/delivery_log.csv (0600, locked, one row per object tried)
-allows one delivery per as_of_date; DIR/delivery.html shows it (report.html is sealed).
+Sends the export's sync file (each part, in order) to s3://BUCKET/FOLDER/<same name>
+(--trial: as <YYYYMMDD>_users_test.csv) with PutObject only, a SHA-256 checksum and AES256
+encryption, once DIR/manifest.json vouches for the files and the preflight and the build
+log shows no dbt command since the export (compared by ages, each on one clock, so that
+clock offsets cancel). DIR/delivery_log.csv records each try and allows one delivery per
+as_of_date; DIR/delivery.html shows it (report.html is sealed by the manifest).
 
 Exit codes:
     0    sent
@@ -93,7 +89,7 @@ def read_export(directory: Path, force: bool) -> tuple[str, dict[str, Any], list
     stem = as_of_date.replace("-", "") + "_users"
     names = sorted(name for name in files if re.fullmatch(rf"{stem}(_part\d{{2,}})?\.csv", name))
     parts = [f"{stem}_part{n:02d}.csv" for n in range(1, len(names) + 1)]
-    if names not in ([f"{stem}.csv"], parts):
+    if not names or names not in ([f"{stem}.csv"], parts):
         raise DeliveryError(EXIT_EXPORT, f"manifest.json lists no single, complete {stem}*.csv")
     for name, entry in sorted(files.items()):
         path = directory / name
