@@ -3,6 +3,7 @@
 #   python scripts/check_inputs.py seeds
 #   dbt build --vars '{"as_of_date": "2026-06-15"}'
 #   python scripts/export_csv.py --output-dir output
+#   python scripts/deliver.py --output-dir output --s3-uri s3://BUCKET/FOLDER
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -26,7 +27,7 @@ DOCS_PORT ?= 8080
 
 export DO_NOT_TRACK := 1
 
-.PHONY: help install inputs build run docs browser lint format test test-dbt test-python test-postgres test-postgres-inner clean
+.PHONY: help install inputs build run deliver docs browser lint format test test-dbt test-python test-postgres test-postgres-inner clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +54,12 @@ build: inputs ## dbt build: seeds, models and every data and unit test
 run: build ## Build, then export the files and report.html to OUTPUT_DIR (default output/)
 	$(BIN)/python scripts/export_csv.py --output-dir $(OUTPUT_DIR) --target $(TARGET)
 	@echo "run: the sync report is $(abspath $(OUTPUT_DIR))/report.html"
+
+# Not part of `make run`: sending is a decision (README "Running it every night").
+# AWS settings come from the environment (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...).
+deliver: install ## Put OUTPUT_DIR's sync file into Handshake's S3 folder (S3_URI=s3://BUCKET/FOLDER)
+	@if [ -z "$(S3_URI)" ]; then echo "deliver: set S3_URI=s3://BUCKET/FOLDER" >&2; exit 2; fi
+	$(BIN)/python scripts/deliver.py --output-dir $(OUTPUT_DIR) --s3-uri '$(S3_URI)' --target $(TARGET) $(DELIVER_ARGS)
 
 docs: install ## Generate the dbt docs site and serve it on http://127.0.0.1:DOCS_PORT (8080)
 	mkdir -p data
