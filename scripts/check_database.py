@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
-from export_csv import ExportError, load_target
+from handshake_export import ExportError
+from handshake_export.warehouse import load_target
 
 EXIT_OK = 0
 EXIT_LOCKED = 1

@@ -1,0 +1,149 @@
+"""The command line: arguments, the order of the steps, the printed summary.
+
+The summary holds counts and paths only, never names, usernames or email
+addresses (it ends up in CI logs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from handshake_export import (
+    EXIT_INTERRUPTED,
+    EXIT_MASS_DISABLE,
+    EXIT_OK,
+    ExportError,
+    build,
+    marts,
+    outputs,
+    warehouse,
+)
+
+EMAIL_CHANGE_WARNING = (
+    "an automated sync will apply none of the email changes; upload the alumni update file manually"
+)
+
+
+def _percent(share: float) -> str:
+    return f"{float(share) * 100:.1f}%"
+
+
+def _stop_on_mass_disable(preflight: dict[str, Any]) -> None:
+    raise ExportError(
+        EXIT_MASS_DISABLE,
+        f"stopped: {preflight['newly_disabled_rows']} of {preflight['changed_rows']} "
+        f"changed rows ({_percent(preflight['newly_disabled_share'])}) would disable "
+        "an account, and Handshake holds such a sync for manual approval. Check "
+        "disable_alumni_after_days, or re-run with --allow-mass-disable to write "
+        "the files anyway (nothing was written)",
+    )
+
+
+def export(args: argparse.Namespace) -> int:
+    project_dir = Path(args.project_dir)
+    found = marts.read_marts(project_dir)
+    target_name, target = warehouse.load_target(project_dir, args.target)
+    database = warehouse.connect(target)
+    try:
+        build.check_build(project_dir, database, found.relations)
+        marts.check_relations(database, found)
+        run = marts.read_run(database, found)
+        preflight = run.preflight
+        if run.is_mass_disable and not args.allow_mass_disable:
+            _stop_on_mass_disable(preflight)
+        if preflight["email_change_warning"]:
+            print(
+                f"export_csv: warning: {preflight['email_changes']} of "
+                f"{preflight['sync_rows']} sync rows "
+                f"({_percent(preflight['email_change_share'])}) change an email "
+                f"address: {EMAIL_CHANGE_WARNING}",
+                file=sys.stderr,
+            )
+        manifest, written = outputs.write_outputs(database, found, run, Path(args.output_dir))
+    finally:
+        database.close()
+    print_summary(manifest, written, target_name)
+    return EXIT_OK
+
+
+def print_summary(
+    manifest: dict[str, Any], written: list[tuple[Path, int | None]], target_name: str
+) -> None:
+    """Counts and file paths only: never names, usernames or email addresses."""
+    preflight = manifest["preflight"]
+    outcomes = ", ".join(f"{name} {n}" for name, n in sorted(manifest["outcomes"].items()))
+    issues = ", ".join(
+        f"{severity} {code} {n}"
+        for severity, codes in sorted(manifest["issues"].items())
+        for code, n in sorted(codes.items())
+    )
+    print(f"export_csv: as_of_date {manifest['as_of_date']}, target {target_name}")
+    print(f"outcomes: {outcomes}")
+    print(f"issues: {issues or 'none'}")
+    print(f"preflight: build tests {preflight['build_tests']}")
+    print(
+        f"preflight: {preflight['changed_rows']} of {preflight['sync_rows']} sync rows "
+        f"change a record, {preflight['newly_disabled_rows']} newly disabled "
+        f"({_percent(preflight['newly_disabled_share'])} of changed): "
+        f"mass disable {preflight['mass_disable']}"
+    )
+    print(
+        f"preflight: {preflight['email_changes']} email changes "
+        f"({_percent(preflight['email_change_share'])} of sync rows)"
+        + (f": WARNING {EMAIL_CHANGE_WARNING}" if preflight["email_change_warning"] else "")
+    )
+    print("files:")
+    for path, rows in written:
+        print(f"  {path}" + ("" if rows is None else f": {rows} rows"))
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="export_csv.py",
+        description="Write the Handshake sync and alumni update files and their "
+        "reports from the dbt marts (run dbt build first).",
+        epilog="exit codes: 0 written; 2 usage; 3 dbt build missing, stale or had failing "
+        "tests; 4 mass-disable stop; 5 database or data problem (cannot connect, "
+        "locked, tables missing); 6 could not write outputs; 130 interrupted",
+    )
+    parser.add_argument(
+        "--output-dir", required=True, help="directory for the files (created 0700)"
+    )
+    parser.add_argument(
+        "--target", help="dbt target (default: $HANDSHAKE_TARGET, else the profile's)"
+    )
+    parser.add_argument(
+        "--allow-mass-disable",
+        action="store_true",
+        help="write the files even when 50%% or more of the changed rows would disable an account",
+    )
+    parser.add_argument("--project-dir", default=".", help="the dbt project directory (default: .)")
+    return parser.parse_args(argv)
+
+
+def interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        previous_handler = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        previous_handler = None
+    try:
+        return export(args)
+    except ExportError as error:
+        print(f"export_csv: {error.message}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("export_csv: interrupted; no temporary file left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)

@@ -1,0 +1,221 @@
+"""Atomic writing: temporary files (0600) renamed into place together.
+
+Every file is written to a hidden temporary name in the output folder, hashed
+while it is written, and renamed only when all of them are complete; leaving
+Staging removes whatever was not renamed (an error, Ctrl-C, SIGTERM).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import os
+import re
+import secrets
+import signal
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from math import ceil
+from pathlib import Path
+from typing import Any, BinaryIO
+
+# Handshake accepts at most 199,999 rows per file.
+MAX_ROWS_PER_FILE = 199_999
+# Rows written per csv.writer call.
+WRITE_BATCH_ROWS = 5_000
+# Staging's temporary names: "." + the file's name + 12 hex digits + ".tmp".
+TEMPORARY_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
+
+
+class HashingSink:
+    """A text sink for csv.writer: encodes UTF-8, hashes and writes the bytes."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256()
+
+    def write(self, text: str) -> int:
+        data = text.encode("utf-8")
+        self.digest.update(data)
+        self.raw.write(data)
+        return len(text)
+
+
+class CsvRowWriter:
+    """csv.writer with minimal quoting and "\\n" line ends.
+
+    Python's csv module (before 3.13) does not quote a field holding a bare
+    carriage return when the line terminator is "\\n"; such rare rows are
+    written fully quoted instead, so that every reader sees the same cells.
+    """
+
+    def __init__(self, sink: HashingSink) -> None:
+        self.sink = sink
+        self.minimal = csv.writer(sink, lineterminator="\n")
+        self.quote_all = csv.writer(sink, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, cells: Sequence[Any]) -> None:
+        if any("\r" in ("" if cell is None else str(cell)) for cell in cells):
+            self.quote_all.writerow(cells)
+        else:
+            self.minimal.writerow(cells)
+
+    def writerows(self, rows: Sequence[Sequence[Any]]) -> None:
+        """A batch of rows in one csv call, encode, hash and write (row by row,
+        a million rows cost seconds); a batch holding a carriage return goes
+        row by row, for the same bytes as writerow."""
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        text = buffer.getvalue()
+        if "\r" in text:
+            for cells in rows:
+                self.writerow(cells)
+        else:
+            self.sink.write(text)
+
+
+@dataclass
+class StagedFile:
+    name: str
+    temp_path: Path
+    rows: int = 0
+    sha256: str = ""
+    published: bool = False
+
+
+@dataclass
+class Staging:
+    """Temporary files in the output directory, renamed into place together."""
+
+    directory: Path
+    files: list[StagedFile] = field(default_factory=list)
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for staged in self.files:
+            if not staged.published:
+                with contextlib.suppress(FileNotFoundError):
+                    staged.temp_path.unlink()
+
+    def write_csv(
+        self,
+        name: str,
+        header: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        rendered: bool = False,
+    ) -> StagedFile:
+        """Write the header, then the rows: their cells, or, when `rendered`,
+        the CSV line each row holds (marts.rendered_select)."""
+        staged, raw = self._create(name)
+        with raw:
+            sink = HashingSink(raw)
+            writer = CsvRowWriter(sink)
+            writer.writerow(header)
+            iterator = iter(rows)
+            while batch := list(islice(iterator, WRITE_BATCH_ROWS)):
+                if rendered:
+                    sink.write("".join([row[0] + "\n" for row in batch]))
+                else:
+                    writer.writerows(batch)
+                staged.rows += len(batch)
+            raw.flush()
+            os.fsync(raw.fileno())
+        staged.sha256 = sink.digest.hexdigest()
+        return staged
+
+    def write_text(self, name: str, text: str) -> StagedFile:
+        staged, raw = self._create(name)
+        data = text.encode("utf-8")
+        with raw:
+            raw.write(data)
+            raw.flush()
+            os.fsync(raw.fileno())
+        staged.sha256 = hashlib.sha256(data).hexdigest()
+        return staged
+
+    def publish(self, staged: StagedFile) -> Path:
+        final_path = self.directory / staged.name
+        os.replace(staged.temp_path, final_path)
+        staged.published = True
+        return final_path
+
+    def _create(self, name: str) -> tuple[StagedFile, BinaryIO]:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        while True:
+            temp_path = self.directory / f".{name}.{secrets.token_hex(6)}.tmp"
+            try:
+                descriptor = os.open(temp_path, flags, 0o600)
+            except FileExistsError:
+                continue
+            staged = StagedFile(name, temp_path)
+            self.files.append(staged)
+            raw = os.fdopen(descriptor, "wb")
+            os.chmod(temp_path, 0o600)  # whatever the umask
+            return staged, raw
+
+
+def sync_file_names(yyyymmdd: str, rows: int) -> list[str]:
+    """The sync file's name, or its parts' names when it is over the row limit."""
+    if rows <= MAX_ROWS_PER_FILE:
+        return [f"{yyyymmdd}_users.csv"]
+    parts = ceil(rows / MAX_ROWS_PER_FILE)
+    return [f"{yyyymmdd}_users_part{number:02d}.csv" for number in range(1, parts + 1)]
+
+
+def stale_sync_files(directory: Path, yyyymmdd: str, written: set[str]) -> list[Path]:
+    """Sync files of the same date from an earlier run that this run did not write."""
+    pattern = re.compile(rf"{yyyymmdd}_users(_part\d+)?\.csv")
+    return sorted(
+        path
+        for path in directory.iterdir()
+        if pattern.fullmatch(path.name) and path.name not in written and path.is_file()
+    )
+
+
+def prepare_directory(directory: Path) -> bool:
+    """Create the output directory (mode 0700) if missing; True if created.
+    Remove the temporary files of an export killed outright (SIGKILL, power
+    loss: no cleanup ran); they hold partial student data."""
+    created = not directory.is_dir()
+    if created:
+        directory.mkdir(parents=True, mode=0o700)
+        os.chmod(directory, 0o700)  # whatever the umask
+    for path in directory.iterdir():
+        if TEMPORARY_NAME.fullmatch(path.name) and path.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+    return created
+
+
+def remove_if_created(directory: Path, created: bool) -> None:
+    if created:
+        with contextlib.suppress(OSError):
+            directory.rmdir()  # only when empty
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while the files are renamed into place."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def fsync_directory(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
