@@ -110,7 +110,7 @@ def project_vars() -> set[str]:
         for path in (PROJECT_ROOT / folder).rglob("*"):
             if path.suffix in (".sql", ".yml", ".md"):
                 names |= set(pattern.findall(path.read_text(encoding="utf-8")))
-    # source_name ~ '_schema' in macros/input_relation.sql
+    # source_name ~ '_schema' in macros/inputs/input_relation.sql
     names |= {f"{source}_schema" for source in ("sis", "handshake")}
     return names
 

@@ -24,7 +24,7 @@ Speed. A dbt build of this project takes 15-25 s, so every dataset is built
 once and reused by several tests, and the independent builds (the
 "scenarios" below) start together in background threads as soon as the
 first e2e test runs (E2E_WORKERS, default 2, at a time). The dbt unit tests
-(models/*/_*_unit_tests.yml) mock every input, so their result does not
+(the unit_tests of models/**/*.yml) mock every input, so their result does not
 depend on the fixture data and they add about 30 s to a build: the Makefile
 hand flow (test 8, with a non-default setting) runs the plain `dbt build`
 with them, the other builds add `--exclude test_type:unit`

@@ -5,7 +5,7 @@ these run hundreds of random files through the exact code on each side of
 the pipeline, in milliseconds:
 
 - the two input readers: DuckDB's read_csv with the options of
-  macros/read_input_csv.sql (raw_data_dir) and dbt's own seed loader
+  macros/inputs/read_input_csv.sql (raw_data_dir) and dbt's own seed loader
   (dbt_common's agate_helper.from_csv, with every column typed text as
   seeds/_seeds.yml does), on any text written with any newline, BOM,
   quoting, column order and extra columns: both read back every cell;
@@ -57,11 +57,11 @@ cells = st.one_of(cell_text, LIKELY, st.lists(LIKELY, max_size=4).map("".join))
 
 
 def read_input_csv_sql(path: Path) -> str:
-    """The raw_data_dir reader of macros/read_input_csv.sql, for one file."""
-    macro = (PROJECT_ROOT / "macros" / "read_input_csv.sql").read_text(encoding="utf-8")
+    """The raw_data_dir reader of macros/inputs/read_input_csv.sql, for one file."""
+    macro = (PROJECT_ROOT / "macros" / "inputs" / "read_input_csv.sql").read_text(encoding="utf-8")
     body = macro.split("macro duckdb__read_input_csv(path)", 1)[1]
     call = re.search(r"read_csv\((.*?)\n    \)", body, re.S)
-    assert call, "read_csv(...) not found in macros/read_input_csv.sql"
+    assert call, "read_csv(...) not found in macros/inputs/read_input_csv.sql"
     quoted = "'" + str(path).replace("'", "''") + "'"
     arguments = re.sub(r"'\{\{ path .*?\}\}'", lambda _: quoted, call[1])
     return f"select * from read_csv({arguments})"

@@ -323,7 +323,7 @@ def test_mass_disable_and_email_warnings_are_highlighted() -> None:
 
 
 def test_advice_covers_every_code_in_the_spec_order() -> None:
-    macro = (PROJECT_ROOT / "macros" / "issue_codes.sql").read_text(encoding="utf-8")
+    macro = (PROJECT_ROOT / "macros" / "rules" / "issue_codes.sql").read_text(encoding="utf-8")
     codes = re.findall(r"\('(\w+)', '(?:error|warning)'\)", macro)
     assert list(report.CODE_ADVICE) == codes
 
