@@ -7,8 +7,9 @@
 - logs/dbt.log: no dbt build, run, seed, snapshot, retry or clone failed after
   it (a failure while parsing, e.g. a seed that is not UTF-8, runs no hook and
   leaves target/ as it was; dbt.log is the one trace it leaves);
-- build_inputs (beside the build log): today's input files have the name,
-  size and sha256 the build read.
+- build_inputs (beside the build log, macros/hooks/record_build_inputs.sql):
+  each input file the build read has the same size and checksum today, and
+  each warehouse source relation the same row count.
 """
 
 from __future__ import annotations
@@ -136,7 +137,12 @@ def _check_later_failures(project_dir: Path, invocation_id: str, number: int) ->
                 )
 
 
-def _sha256(path: Path) -> str:
+def _checksum(path: Path, method: str | None) -> str:
+    """sha256 of the file's bytes, or (dbt_seed_checksum) dbt's checksum of a
+    seed: sha256 of its UTF-8 text with surrounding whitespace stripped."""
+    if method == "dbt_seed_checksum":
+        text = path.read_bytes().decode("utf-8", errors="replace").strip()
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
     digest = hashlib.sha256()
     with path.open("rb") as file:
         while chunk := file.read(1 << 20):
@@ -144,27 +150,33 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _changed(project_dir: Path, database: Database, row: tuple[Any, ...]) -> bool:
+    """Whether an input differs from the build's record of it: a file's size
+    and checksum, or a warehouse relation's row count."""
+    name, where, size, sha256, method, row_count = row
+    path = project_dir / str(where)
+    if size is None and method is None:  # a relation of sis_schema / handshake_schema
+        if row_count is None or path.exists():
+            return False
+        return int(database.query(f"select count(*) from {where}")[0][0]) != int(row_count)
+    if not path.is_file():
+        _refuse(f"the input {name} that the last build read is missing ({path}): {AGAIN}")
+    if size is not None and path.stat().st_size != int(size):
+        return True
+    return sha256 is not None and _checksum(path, method) != str(sha256)
+
+
 def _check_inputs(project_dir: Path, database: Database, relation: str, number: int) -> None:
-    """Refuse when an input file the build read (build_inputs: name, path, size,
-    sha256) is missing or differs today."""
+    """Refuse when an input the build read (build_inputs) is missing or differs today."""
     if not database.has_relation(relation):
         return
     rows = database.query(
-        f"select input_name, path, size_bytes, sha256 from {relation}"
-        f" where build_number = {int(number)} order by input_name"
+        "select input_name, path, size_bytes, sha256, checksum_method, row_count"
+        f" from {relation} where build_number = {int(number)} order by input_name"
     )
-    for name, recorded_path, size, sha256 in rows:
-        if not recorded_path:
-            continue
-        path = project_dir / str(recorded_path)
-        try:
-            changed = (size is not None and path.stat().st_size != int(size)) or (
-                sha256 is not None and _sha256(path) != str(sha256)
-            )
-        except OSError:
-            _refuse(f"the input {name} that the last build read is missing ({path}): {AGAIN}")
-        if changed:
+    for row in rows:
+        if row[1] and _changed(project_dir, database, row):
             _refuse(
-                f"the input {name} changed since the last build (build log #{number}) "
+                f"the input {row[0]} changed since the last build (build log #{number}) "
                 f"read it: {AGAIN}"
             )

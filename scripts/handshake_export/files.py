@@ -30,51 +30,29 @@ WRITE_BATCH_ROWS = 5_000
 TEMPORARY_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
 
 
-class HashingSink:
-    """A text sink for csv.writer: encodes UTF-8, hashes and writes the bytes."""
+def csv_text(rows: Sequence[Sequence[Any]]) -> str:
+    """Rows as CSV text: minimal quoting, "\\n" line ends, None as empty. Python's
+    csv module (before 3.13) leaves a bare carriage return unquoted with "\\n"
+    line ends: a row holding one is quoted whole, so every reader sees the same
+    cells (marts.csv_line_sql writes the same bytes in SQL)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    if "\r" not in buffer.getvalue():
+        return buffer.getvalue()
+    buffer = io.StringIO()
+    minimal = csv.writer(buffer, lineterminator="\n")
+    quote_all = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for cells in rows:
+        carriage_return = any("\r" in ("" if cell is None else str(cell)) for cell in cells)
+        (quote_all if carriage_return else minimal).writerow(cells)
+    return buffer.getvalue()
 
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.digest = hashlib.sha256()
 
-    def write(self, text: str) -> int:
-        data = text.encode("utf-8")
-        self.digest.update(data)
-        self.raw.write(data)
-        return len(text)
-
-
-class CsvRowWriter:
-    """csv.writer with minimal quoting and "\\n" line ends.
-
-    Python's csv module (before 3.13) does not quote a field holding a bare
-    carriage return when the line terminator is "\\n"; such rare rows are
-    written fully quoted instead, so that every reader sees the same cells.
-    """
-
-    def __init__(self, sink: HashingSink) -> None:
-        self.sink = sink
-        self.minimal = csv.writer(sink, lineterminator="\n")
-        self.quote_all = csv.writer(sink, lineterminator="\n", quoting=csv.QUOTE_ALL)
-
-    def writerow(self, cells: Sequence[Any]) -> None:
-        if any("\r" in ("" if cell is None else str(cell)) for cell in cells):
-            self.quote_all.writerow(cells)
-        else:
-            self.minimal.writerow(cells)
-
-    def writerows(self, rows: Sequence[Sequence[Any]]) -> None:
-        """A batch of rows in one csv call, encode, hash and write (row by row,
-        a million rows cost seconds); a batch holding a carriage return goes
-        row by row, for the same bytes as writerow."""
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(rows)
-        text = buffer.getvalue()
-        if "\r" in text:
-            for cells in rows:
-                self.writerow(cells)
-        else:
-            self.sink.write(text)
+def write_chunk(raw: BinaryIO, digest: Any, text: str) -> None:
+    """Encode, hash and write one chunk of a file."""
+    data = text.encode("utf-8")
+    digest.update(data)
+    raw.write(data)
 
 
 @dataclass
@@ -103,39 +81,36 @@ class Staging:
                     staged.temp_path.unlink()
 
     def write_csv(
-        self,
-        name: str,
-        header: Sequence[str],
-        rows: Iterable[Sequence[Any]],
-        rendered: bool = False,
+        self, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]], rendered: bool
     ) -> StagedFile:
-        """Write the header, then the rows: their cells, or, when `rendered`,
-        the CSV line each row holds (marts.rendered_select)."""
-        staged, raw = self._create(name)
-        with raw:
-            sink = HashingSink(raw)
-            writer = CsvRowWriter(sink)
-            writer.writerow(header)
-            iterator = iter(rows)
-            while batch := list(islice(iterator, WRITE_BATCH_ROWS)):
-                if rendered:
-                    sink.write("".join([row[0] + "\n" for row in batch]))
-                else:
-                    writer.writerows(batch)
-                staged.rows += len(batch)
-            raw.flush()
-            os.fsync(raw.fileno())
-        staged.sha256 = sink.digest.hexdigest()
-        return staged
+        """The header, then the rows: cells, or (rendered) the CSV line each holds."""
+        return self._write(name, self._csv_chunks(header, rows, rendered))
 
     def write_text(self, name: str, text: str) -> StagedFile:
+        return self._write(name, iter([(text, 0)]))
+
+    @staticmethod
+    def _csv_chunks(
+        header: Sequence[str], rows: Iterable[Sequence[Any]], rendered: bool
+    ) -> Iterator[tuple[str, int]]:
+        yield csv_text([header]), 0
+        iterator = iter(rows)
+        while batch := list(islice(iterator, WRITE_BATCH_ROWS)):
+            yield (
+                ("".join([row[0] + "\n" for row in batch]) if rendered else csv_text(batch)),
+                len(batch),
+            )
+
+    def _write(self, name: str, chunks: Iterator[tuple[str, int]]) -> StagedFile:
         staged, raw = self._create(name)
-        data = text.encode("utf-8")
+        digest = hashlib.sha256()
         with raw:
-            raw.write(data)
+            for text, rows in chunks:
+                write_chunk(raw, digest, text)
+                staged.rows += rows
             raw.flush()
             os.fsync(raw.fileno())
-        staged.sha256 = hashlib.sha256(data).hexdigest()
+        staged.sha256 = digest.hexdigest()
         return staged
 
     def publish(self, staged: StagedFile) -> Path:

@@ -1,58 +1,53 @@
-"""What the export reads: relations and headers from target/manifest.json,
+"""What the export reads: relations and Handshake headers from target/manifest.json,
 the run's row of sync_runs, and one query per file.
 
-Every decision is the warehouse's; a file's query selects its columns in its
-order. On DuckDB the query renders each CSV line in SQL (rendered_select): at a
-million rows, fetching every cell and Python's csv module cost most of the
-export; other engines return the cells for Python's csv writer.
+Every decision is the warehouse's: the preflight figures and verdicts and the
+counts are columns of sync_runs and sync_run_issue_counts, the header of each
+Handshake column is its `meta: {handshake_header: ...}` in the marts' yml, and
+the report marts hold their cells formula-escaped. A file's query selects its
+columns in code-point order. On DuckDB it renders each CSV line in SQL
+(rendered_select): at a million rows, fetching every cell and Python's csv
+module cost most of the export; other engines return cells for csv_text.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from handshake_export import EXIT_BUILD, EXIT_DATA, ExportError, first_line
 from handshake_export.warehouse import Database
 
-MART_MODELS = (
+MODELS = (
     "sync_runs",
+    "sync_run_issue_counts",
     "sync_users",
     "alumni_updates",
     "import_issues",
     "student_outcomes",
     "password_notices",
 )
-SETTINGS_COLUMNS = (
-    "as_of_date",
-    "campus_email_grace_days",
-    "alumni_lookback_days",
-    "disable_alumni_after_days",
-)
-# (mart column, Handshake header) in file order; colon headers appear only here.
-HANDSHAKE_COLUMNS = (
-    ("username", "username"),
-    ("email_address", "email_address"),
-    ("auth_identifier", "auth_identifier"),
-    ("first_name", "first_name"),
-    ("last_name", "last_name"),
-    ("school_year_name", "school_year_name"),
-    ("education_level_name", "primary_education:education_level_name"),
-    ("cumulative_gpa", "primary_education:cumulative_gpa"),
-    ("major_names", "primary_education:major_names"),
-    ("primary_major_name", "primary_education:primary_major_name"),
-    ("start_date", "primary_education:start_date"),
-    ("end_date", "primary_education:end_date"),
-    ("currently_attending", "primary_education:currently_attending"),
-    ("disabled", "disabled"),
-)
-# The report files: (mart, columns, order columns), written with their column names.
+SEEDS = ("issue_codes",)
+SETTINGS = ("as_of_date", "campus_email_grace_days", "alumni_lookback_days")
+SETTINGS += ("disable_alumni_after_days",)
+# manifest.json's preflight key -> the column of sync_runs.
+PREFLIGHT = {
+    "changed_rows": "changed_row_count",
+    "newly_disabled_rows": "newly_disabled_row_count",
+    "newly_disabled_share": "newly_disabled_share",
+    "sync_rows": "sync_row_count",
+    "email_changes": "email_change_count",
+    "email_change_share": "email_change_share",
+    "email_change_warning": "is_email_change_warning",
+}
+OUTCOMES = {"exported": "exported_count", "rejected": "rejected_count"}
+OUTCOMES |= {"skipped": "skipped_count"}
+# The report files: (mart, columns, order), written with the column names as header.
 REPORT_FILES = {
     "import_issues.csv": (
         "import_issues",
@@ -70,56 +65,55 @@ REPORT_FILES = {
         ("username",),
     ),
 }
-# A report cell starting with one of these is a spreadsheet formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-MASS_DISABLE_SHARE = Fraction(1, 2)
-EMAIL_CHANGE_SHARE = Fraction(1, 10)
-TRANSITION_FLAGS = (
-    "is_moved_to_alumni",
-    "is_returning",
-    "is_disabled_by_policy",
-    "is_re_enabled",
-    "is_end_date_cleared",
-)
+TRANSITION_FLAGS = ("is_moved_to_alumni", "is_returning", "is_disabled_by_policy")
+TRANSITION_FLAGS += ("is_re_enabled", "is_end_date_cleared")
 
 
 @dataclass
 class Marts:
-    """The relation of each mart and the Handshake files' (column, header) pairs."""
+    """The relation of each mart and seed, and the Handshake files' columns:
+    (mart column, header) in file order."""
 
     relations: dict[str, str]
-    handshake_columns: tuple[tuple[str, str], ...]
+    handshake_columns: list[tuple[str, str]]
+
+
+def _header(column: dict[str, Any]) -> str | None:
+    meta = column.get("meta") or (column.get("config") or {}).get("meta") or {}
+    return meta.get("handshake_header")
 
 
 def read_marts(project_dir: Path) -> Marts:
-    """The marts' relations from target/manifest.json."""
+    """The relations and the Handshake headers of sync_users from target/manifest.json."""
     path = project_dir / "target" / "manifest.json"
     if not path.is_file():
         raise ExportError(EXIT_BUILD, f"{path} not found: run dbt build first")
     try:
         nodes = json.loads(path.read_text(encoding="utf-8"))["nodes"]
-        relations = {
-            node["name"]: node["relation_name"]
+        wanted = {("model", name) for name in MODELS} | {("seed", name) for name in SEEDS}
+        found = {
+            node["name"]: node
             for node in nodes.values()
-            if node.get("resource_type") == "model"
-            and node.get("name") in MART_MODELS
-            and node.get("relation_name")
+            if (node.get("resource_type"), node.get("name")) in wanted and node.get("relation_name")
         }
+        missing = [name for name in (*MODELS, *SEEDS) if name not in found]
+        if missing:
+            message = f"models missing from target/manifest.json: {', '.join(missing)}"
+            raise ExportError(EXIT_DATA, message + "; run dbt build first")
+        columns = (found["sync_users"].get("columns") or {}).values()
+        headers = [(column["name"], header) for column in columns if (header := _header(column))]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        message = f"cannot read {path} ({first_line(error)}): run dbt build"
+        raise ExportError(EXIT_BUILD, message) from error
+    if not headers:
         raise ExportError(
-            EXIT_BUILD, f"cannot read {path} ({first_line(error)}): run dbt build"
-        ) from error
-    missing = [name for name in MART_MODELS if name not in relations]
-    if missing:
-        raise ExportError(
-            EXIT_DATA,
-            f"models missing from target/manifest.json: {', '.join(missing)}; run dbt build first",
+            EXIT_BUILD, f"{path} names no handshake_header of sync_users: run dbt build"
         )
-    return Marts(relations, HANDSHAKE_COLUMNS)
+    return Marts({name: node["relation_name"] for name, node in found.items()}, headers)
 
 
 def check_relations(database: Database, marts: Marts) -> None:
-    missing = [name for name in MART_MODELS if not database.has_relation(marts.relations[name])]
+    missing = [name for name in MODELS if not database.has_relation(marts.relations[name])]
     if missing:
         raise ExportError(
             EXIT_DATA,
@@ -127,19 +121,17 @@ def check_relations(database: Database, marts: Marts) -> None:
         )
 
 
-def _json_value(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
+def _json(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    return str(value)
+    return value
 
 
 @dataclass
 class Run:
-    """The run's row of sync_runs: settings, preflight, counts per outcome and code."""
+    """The run's row of sync_runs, as manifest.json records it."""
 
     settings: dict[str, Any]
     preflight: dict[str, Any]
@@ -152,63 +144,32 @@ class Run:
         return str(self.settings["as_of_date"]).replace("-", "")
 
 
-def _share(part: int, whole: int) -> Fraction:
-    return Fraction(part, whole) if whole else Fraction(0)
-
-
 def read_run(database: Database, marts: Marts) -> Run:
-    """The run's settings (dbt vars), preflight and counts."""
-    relations = marts.relations
-    rows = database.query(f"select {', '.join(SETTINGS_COLUMNS)} from {relations['sync_runs']}")
+    """Settings, preflight and counts: the one row of sync_runs, the codes raised."""
+    columns = [*SETTINGS, *PREFLIGHT.values(), *OUTCOMES.values(), "is_mass_disable"]
+    rows = database.query(f"select {', '.join(columns)} from {marts.relations['sync_runs']}")
     if len(rows) != 1:
         raise ExportError(
             EXIT_DATA, f"sync_runs has {len(rows)} rows instead of one: run dbt build"
         )
-    settings = {
-        name: _json_value(value) for name, value in zip(SETTINGS_COLUMNS, rows[0], strict=True)
-    }
+    row = dict(zip(columns, map(_json, rows[0]), strict=True))
+    settings = {name: row[name] for name in SETTINGS}
     try:
         settings["as_of_date"] = date.fromisoformat(str(settings["as_of_date"])[:10]).isoformat()
     except ValueError as error:
         raise ExportError(EXIT_DATA, "sync_runs.as_of_date is not a date") from error
-    sync, changed, disabled, emails = (
-        int(count)
-        for count in database.query(
-            "select count(*),"
-            " count(case when is_record_changed then 1 end),"
-            " count(case when is_record_changed and is_newly_disabled then 1 end),"
-            " count(case when is_email_changed then 1 end)"
-            f" from {relations['sync_users']}"
-        )[0]
-    )
-    disabled_share, email_share = _share(disabled, changed), _share(emails, sync)
-    mass_disable = changed > 0 and disabled_share >= MASS_DISABLE_SHARE
-    preflight = {
-        "build_tests": "passed",
-        "changed_rows": changed,
-        "newly_disabled_rows": disabled,
-        "newly_disabled_share": round(float(disabled_share), 4),
-        "mass_disable": "allowed" if mass_disable else "ok",
-        "sync_rows": sync,
-        "email_changes": emails,
-        "email_change_share": round(float(email_share), 4),
-        "email_change_warning": sync > 0 and email_share >= EMAIL_CHANGE_SHARE,
-    }
-    outcomes = dict.fromkeys(("exported", "rejected", "skipped"), 0)
-    for outcome, count in database.query(
-        f"select outcome, count(*) from {relations['student_outcomes']} group by outcome"
-    ):
-        outcomes[str(outcome)] = int(count)
+    preflight: dict[str, Any] = {key: row[column] for key, column in PREFLIGHT.items()}
+    for key in ("newly_disabled_share", "email_change_share"):
+        preflight[key] = float(preflight[key])
+    preflight["build_tests"] = "passed"
+    preflight["mass_disable"] = "allowed" if row["is_mass_disable"] else "ok"
     issues: dict[str, dict[str, int]] = {"error": {}, "warning": {}}
     for severity, code, count in database.query(
-        f"select severity, code, count(*) from {relations['import_issues']} group by severity, code"
+        f"select severity, code, issue_count from {marts.relations['sync_run_issue_counts']}"
     ):
         issues.setdefault(str(severity), {})[str(code)] = int(count)
-    return Run(settings, preflight, outcomes, issues, mass_disable)
-
-
-# ---------------------------------------------------------------------------
-# File queries
+    outcomes = {key: int(row[column]) for key, column in OUTCOMES.items()}
+    return Run(settings, preflight, outcomes, issues, bool(row["is_mass_disable"]))
 
 
 def _sql_quoted(cell: str) -> str:
@@ -217,8 +178,8 @@ def _sql_quoted(cell: str) -> str:
 
 def csv_line_sql(cells: Sequence[str]) -> str:
     """DuckDB SQL for one CSV line of the text expressions `cells` (no line
-    end), byte for byte what files.CsvRowWriter writes for the same cells: a
-    cell holding a comma, a double quote or a line feed is quoted; a row with a
+    end), byte for byte what files.csv_text writes for the same cells: a cell
+    holding a comma, a double quote or a line feed is quoted; a row with a
     carriage return anywhere is quoted whole. (pytests compare the two.)"""
     if len(cells) < 2:
         raise ValueError("csv_line_sql needs two cells or more (csv quotes a lone empty cell)")
@@ -233,31 +194,11 @@ def csv_line_sql(cells: Sequence[str]) -> str:
     return f"case when {carriage_return} then {quoted_row} else {separator.join(minimal)} end"
 
 
-def csv_cell_sql(column: str, escape_formulas: bool) -> str:
-    """DuckDB SQL for one cell: null as empty text and, in the human reports
-    (escape_formulas), report_rows' leading apostrophe."""
-    text = f"coalesce(cast({column} as varchar), '')"
-    if not escape_formulas:
-        return text
-    prefixes = ", ".join(f"chr({ord(prefix)})" for prefix in FORMULA_PREFIXES)
-    return f"case when left({text}, 1) in ({prefixes}) then '''' || {text} else {text} end"
-
-
-def report_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[str]]:
-    """Rows of a human report: formula-like cells get a leading apostrophe."""
-    prefixes = FORMULA_PREFIXES
-    for row in rows:
-        cells = ["" if value is None else str(value) for value in row]
-        yield [("'" + cell if cell.startswith(prefixes) else cell) for cell in cells]
-
-
-def rendered_select(
-    relation: str, columns: Sequence[str], escape_formulas: bool, order_by: str
-) -> str:
+def rendered_select(relation: str, columns: Sequence[str], order_by: str) -> str:
     """A query of `relation` whose one column is the CSV line of `columns`."""
     cells = [f"_csv_cell_{number}" for number in range(len(columns))]
     inner = ", ".join(
-        f"{csv_cell_sql(column, escape_formulas)} as {cell}"
+        f"coalesce(cast({column} as varchar), '') as {cell}"
         for column, cell in zip(columns, cells, strict=True)
     )
     return (
@@ -266,60 +207,44 @@ def rendered_select(
     )
 
 
+def _order_by(database: Database, order: Sequence[str]) -> str:
+    return ", ".join(c if c == "code_order" else database.byte_order(c) for c in order)
+
+
 def file_rows(
-    database: Database, relation: str, columns: Sequence[str], order: Sequence[str], report: bool
+    database: Database, relation: str, columns: Sequence[str], order: Sequence[str]
 ) -> Iterator[Sequence[Any]]:
     """The rows of a file in code-point order: CSV lines on DuckDB, else cells."""
-    order_by = ", ".join(
-        column if column == "code_order" else database.byte_order(column) for column in order
-    )
+    order_by = _order_by(database, order)
     if database.renders_csv_lines:
-        return database.stream(rendered_select(relation, columns, report, order_by))
-    rows = database.stream(f"select {', '.join(columns)} from {relation} order by {order_by}")
-    return report_rows(rows) if report else rows
+        return database.stream(rendered_select(relation, columns, order_by))
+    return database.stream(f"select {', '.join(columns)} from {relation} order by {order_by}")
 
 
-# ---------------------------------------------------------------------------
-# What report.html shows beyond the manifest's counts
-
-
-def _transitions_sql(marts: Marts) -> str:
-    """The alumni update rows with what changes (before the marts carried it)."""
-    return (
-        "select updates.username, outcomes.student_id, outcomes.reason as outcome_reason,"
-        " updates.school_year_name,"
-        " coalesce(lower(updates.school_year_name) = 'alumni', false) as is_moved_to_alumni,"
-        " coalesce(lower(updates.school_year_name) <> 'alumni', true) as is_returning,"
-        " coalesce(updates.disabled = 'TRUE', false) as is_disabled_by_policy,"
-        " coalesce(updates.disabled = 'FALSE', false) as is_re_enabled,"
-        " coalesce(updates.end_date = '**CLEAR**', false) as is_end_date_cleared"
-        f" from {marts.relations['alumni_updates']} as updates"
-        f" left join {marts.relations['student_outcomes']} as outcomes"
-        " on outcomes.username = updates.username and outcomes.outcome = 'exported'"
-    )
-
-
-def transitions(
-    database: Database, marts: Marts, limit: int
-) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
-    """The first `limit` alumni update rows (username, student_id, outcome_reason,
-    school_year_name, TRANSITION_FLAGS) and the count of each flag and of all."""
-    source = f"({_transitions_sql(marts)}) as transitions"
-    rows = database.query(
-        f"select username, student_id, outcome_reason, school_year_name,"
-        f" {', '.join(TRANSITION_FLAGS)} from {source}"
-        f" order by {database.byte_order('username')} limit {int(limit)}"
-    )
-    counted = ", ".join(f"count(case when {flag} then 1 end)" for flag in TRANSITION_FLAGS)
-    totals = database.query(f"select count(*), {counted} from {source}")[0]
-    return rows, dict(zip(("total", *TRANSITION_FLAGS), map(int, totals), strict=True))
-
-
-def issue_rows(database: Database, marts: Marts, limit: int) -> list[tuple[Any, ...]]:
-    """The first `limit` rows of import_issues.csv, as the mart holds them."""
+def report_rows(database: Database, marts: Marts, limit: int) -> dict[str, Any]:
+    """What report.html shows beyond the manifest: the codes raised (in the
+    spec's order) with their advice, the first `limit` alumni updates and
+    import issues, and the count of each kind of transition."""
+    relations = marts.relations
+    updates = relations["alumni_updates"]
     relation, columns, order = REPORT_FILES["import_issues.csv"]
-    order_by = ", ".join(c if c == "code_order" else database.byte_order(c) for c in order)
-    return database.query(
-        f"select {', '.join(columns)} from {marts.relations[relation]}"
-        f" order by {order_by} limit {int(limit)}"
-    )
+    counted = ", ".join(f"count(case when {flag} then 1 end)" for flag in TRANSITION_FLAGS)
+    totals = database.query(f"select count(*), {counted} from {updates}")[0]
+    return {
+        "codes": database.query(
+            "select counts.severity, counts.code, counts.issue_count, codes.advice"
+            f" from {relations['sync_run_issue_counts']} as counts"
+            f" left join {relations['issue_codes']} as codes on codes.code = counts.code"
+            f" order by counts.sort_order, {database.byte_order('counts.code')}"
+        ),
+        "transitions": database.query(
+            "select username, student_id, outcome_reason, school_year_name,"
+            f" {', '.join(TRANSITION_FLAGS)} from {updates}"
+            f" order by {database.byte_order('username')} limit {int(limit)}"
+        ),
+        "transition_counts": dict(zip(("total", *TRANSITION_FLAGS), map(int, totals), strict=True)),
+        "issues": database.query(
+            f"select {', '.join(columns)} from {relations[relation]}"
+            f" order by {_order_by(database, order)} limit {int(limit)}"
+        ),
+    }

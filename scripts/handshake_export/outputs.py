@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from handshake_export import EXIT_DATA, EXIT_WRITE, ExportError, files, report
-from handshake_export.marts import REPORT_FILES, Marts, Run, file_rows
+from handshake_export.marts import REPORT_FILES, Marts, Run, file_rows, report_rows
 from handshake_export.warehouse import Database
 
 MANIFEST_FILE = "manifest.json"
@@ -27,7 +27,7 @@ def _stage_csv_files(
     rendered = database.renders_csv_lines
     columns = [column for column, _ in marts.handshake_columns]
     header = [header for _, header in marts.handshake_columns]
-    rows = file_rows(database, marts.relations["sync_users"], columns, ["username"], False)
+    rows = file_rows(database, marts.relations["sync_users"], columns, ["username"])
     expected = run.preflight["sync_rows"]
     staged = [
         staging.write_csv(name, header, islice(rows, files.MAX_ROWS_PER_FILE), rendered)
@@ -35,10 +35,10 @@ def _stage_csv_files(
     ]
     if next(rows, None) is not None or sum(item.rows for item in staged) != expected:
         raise ExportError(EXIT_DATA, "sync_users changed while it was read: run the export again")
-    updates = file_rows(database, marts.relations["alumni_updates"], columns, ["username"], False)
+    updates = file_rows(database, marts.relations["alumni_updates"], columns, ["username"])
     staged.append(staging.write_csv(f"alumni_update_{run.yyyymmdd}.csv", header, updates, rendered))
     for name, (model, columns, order) in REPORT_FILES.items():
-        rows = file_rows(database, marts.relations[model], columns, order, True)
+        rows = file_rows(database, marts.relations[model], columns, order)
         staged.append(staging.write_csv(name, columns, rows, rendered))
     return staged
 
@@ -68,9 +68,9 @@ def write_outputs(
             manifest = build_manifest(run, staged)
             # The report shows the manifest's counts; the manifest lists the
             # report (rows = the import issue rows it shows).
-            data = report.collect(database, marts)
+            data = report_rows(database, marts, report.MAX_TABLE_ROWS)
             page = staging.write_text(report.REPORT_FILE, report.render(manifest, data))
-            page.rows = data.issues_shown
+            page.rows = len(data["issues"])
             manifest["files"][page.name] = {"rows": page.rows, "sha256": page.sha256}
             text = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False)
             manifest_file = staging.write_text(MANIFEST_FILE, text + "\n")

@@ -1,18 +1,20 @@
 """The warehouse: the dbt profile, and one connect function per connection method.
 
-The connection comes from the dbt profile `handshake_alumni` in
-<project>/profiles.yml; the target is --target, else $HANDSHAKE_TARGET, else the
-profile's default. Database is the little the export needs of a connection:
-small queries, streamed queries, whether a relation exists.
+The profile is `handshake_alumni` of <project>/profiles.yml, rendered as dbt
+renders it (env_var); the target is --target, else $HANDSHAKE_TARGET, else the
+profile's default. Each connect function returns a Database: the rows of a
+query (fetched in batches), whether a relation exists, an ORDER BY in code
+points. A new method (e.g. Spark over Thrift) is one function and one line
+of CONNECTORS.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -59,91 +61,73 @@ def load_target(project_dir: Path, target: str | None) -> tuple[str, dict[str, A
         name = target or os.environ.get("HANDSHAKE_TARGET") or profile["target"]
         name = str(_render(name, environment))
         if name not in outputs:
-            raise ExportError(
-                EXIT_USAGE,
-                f"target {name!r} is not in {path} (targets: {', '.join(sorted(outputs))})",
-            )
+            targets = ", ".join(sorted(outputs))
+            raise ExportError(EXIT_USAGE, f"target {name!r} is not in {path} (targets: {targets})")
         return name, _render(outputs[name], environment)
     except (OSError, yaml.YAMLError, jinja2.TemplateError, KeyError, TypeError) as err:
-        raise ExportError(
-            EXIT_DATA,
-            f"cannot read profile {PROFILE_NAME} from {path}: {first_line(err)}",
-        ) from err
+        message = f"cannot read profile {PROFILE_NAME} from {path}: {first_line(err)}"
+        raise ExportError(EXIT_DATA, message) from err
 
 
 @dataclass
 class Database:
-    """A read-only connection to the warehouse that holds the marts."""
+    """A read-only connection to the warehouse that holds the marts.
+
+    rows(sql, streaming) yields a query's rows (streaming: a large result, to
+    be fetched as it is written); errors are the driver's exceptions."""
 
     engine: str
-    connection: Any
+    rows: Callable[[str, bool], Iterator[tuple[Any, ...]]]
+    close_connection: Callable[[], None]
     errors: tuple[type[Exception], ...]
-    cursors_opened: int = 0
+    rollback: Callable[[], None] = lambda: None
 
     @property
     def renders_csv_lines(self) -> bool:
-        """DuckDB writes each CSV line in SQL (rendered_select): at a million
+        """DuckDB writes each CSV line in SQL (marts.rendered_select): at a million
         rows, fetching every cell and Python's csv module cost most of the export."""
         return self.engine == "duckdb"
 
     def byte_order(self, column: str) -> str:
         """An ORDER BY term comparing text by code point, whatever the collation."""
-        if self.engine == "postgres":
-            return f'{column} collate "C" nulls last'
-        return f"{column} nulls last"
+        collate = ' collate "C"' if self.engine == "postgres" else ""
+        return f"{column}{collate} nulls last"
 
-    def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """All rows of a query with a small result (parameters: DuckDB's `?`)."""
+    def stream(self, sql: str, streaming: bool = True) -> Iterator[tuple[Any, ...]]:
         try:
-            cursor = self.connection.cursor()
-            try:
-                if parameters:
-                    cursor.execute(sql, parameters)
-                else:
-                    cursor.execute(sql)
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
+            yield from self.rows(sql, streaming)
         except self.errors as error:
             raise ExportError(EXIT_DATA, f"database error: {first_line(error)}") from error
 
-    def stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
-        """The rows of a query, fetched a batch at a time, never all at once."""
-        try:
-            cursor = self._streaming_cursor()
-            try:
-                cursor.execute(sql)
-                while batch := cursor.fetchmany(FETCH_SIZE):
-                    yield from batch
-            finally:
-                cursor.close()
-        except self.errors as error:
-            raise ExportError(EXIT_DATA, f"database error: {first_line(error)}") from error
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """All rows of a query with a small result."""
+        return list(self.stream(sql, streaming=False))
 
     def has_relation(self, relation: str) -> bool:
         try:
             self.query(f"select * from {relation} where 1 = 0")
         except ExportError:
-            if self.engine == "postgres":
-                self.connection.rollback()
+            self.rollback()
             return False
         return True
 
     def close(self) -> None:
         with contextlib.suppress(*self.errors):
-            self.connection.close()
+            self.close_connection()
 
-    def _streaming_cursor(self) -> Any:
-        self.cursors_opened += 1
-        if self.engine == "postgres":
-            # A named cursor is server-side: rows travel as they are fetched.
-            return self.connection.cursor(name=f"export_csv_{self.cursors_opened}")
-        return self.connection.cursor()
+
+def _batches(cursor: Any, sql: str) -> Iterator[tuple[Any, ...]]:
+    """A DB-API cursor's rows of `sql`, FETCH_SIZE at a time."""
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(FETCH_SIZE):
+            yield from batch
+    finally:
+        cursor.close()
 
 
 def _connect_duckdb(target: dict[str, Any]) -> Database:
-    path = str(target.get("path", ":memory:"))
-    # Like dbt, a relative path is relative to the current working directory.
+    path = str(target.get("path", ":memory:"))  # relative to the working directory, as dbt's
     try:
         connection = duckdb.connect(path, read_only=True)
         connection.execute("set enable_progress_bar = false")
@@ -159,61 +143,36 @@ def _connect_duckdb(target: dict[str, Any]) -> Database:
         else:
             message = f"cannot open the database {path}: {first_line(error)}"
         raise ExportError(EXIT_DATA, message) from error
-    return Database("duckdb", connection, (duckdb.Error,))
+    rows = lambda sql, streaming: _batches(connection.cursor(), sql)  # noqa: E731
+    return Database("duckdb", rows, connection.close, (duckdb.Error,))
 
 
 def _connect_postgres(target: dict[str, Any]) -> Database:
     try:
         import psycopg2
     except ImportError as error:
-        raise ExportError(
-            EXIT_DATA, "psycopg2 is not installed: pip install -r requirements.txt"
-        ) from error
+        message = "psycopg2 is not installed: pip install -r requirements.txt"
+        raise ExportError(EXIT_DATA, message) from error
     keys = ("host", "port", "user", "password", "dbname", "sslmode")
     settings = {key: target[key] for key in keys if target.get(key) not in (None, "")}
     try:
         connection = psycopg2.connect(**settings)
-        # One snapshot for the preflight counts and every file.
+        # One snapshot for every query of the export.
         connection.set_session(isolation_level="REPEATABLE READ", readonly=True)
     except psycopg2.Error as error:
-        raise ExportError(
-            EXIT_DATA, f"cannot connect to PostgreSQL: {first_line(error)}"
-        ) from error
-    return Database("postgres", connection, (psycopg2.Error,))
+        message = f"cannot connect to PostgreSQL: {first_line(error)}"
+        raise ExportError(EXIT_DATA, message) from error
+    names = (f"export_csv_{number}" for number in itertools.count(1))
+
+    def rows(sql: str, streaming: bool) -> Iterator[tuple[Any, ...]]:
+        # A named cursor is server-side: rows travel as they are fetched.
+        cursor = connection.cursor(name=next(names)) if streaming else connection.cursor()
+        return _batches(cursor, sql)
+
+    return Database("postgres", rows, connection.close, (psycopg2.Error,), connection.rollback)
 
 
-class _SparkCursor:
-    """The little of a DB-API cursor the export uses, over a Spark session."""
-
-    def __init__(self, session: Any) -> None:
-        self._session = session
-        self._rows: Iterator[Any] = iter(())
-
-    def execute(self, sql: str) -> None:
-        self._rows = self._session.sql(sql).toLocalIterator()
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in self._rows]
-
-    def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in islice(self._rows, size)]
-
-    def close(self) -> None:
-        self._rows = iter(())
-
-
-@dataclass
-class _SparkConnection:
-    session: Any
-
-    def cursor(self) -> _SparkCursor:
-        return _SparkCursor(self.session)
-
-    def close(self) -> None:
-        self.session.stop()
-
-
-def _connect_spark(target: dict[str, Any]) -> Database:
+def _connect_spark_session(target: dict[str, Any]) -> Database:
     """A local Spark session with the profile's settings, as dbt-spark's
     `method: session` opens it (same warehouse folder and metastore)."""
     try:
@@ -221,9 +180,8 @@ def _connect_spark(target: dict[str, Any]) -> Database:
         from pyspark.errors import PySparkException
         from pyspark.sql import SparkSession
     except ImportError as error:
-        raise ExportError(
-            EXIT_DATA, "pyspark is not installed: pip install -r requirements-spark.txt"
-        ) from error
+        message = "pyspark is not installed: pip install -r requirements-spark.txt"
+        raise ExportError(EXIT_DATA, message) from error
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in (target.get("server_side_parameters") or {}).items():
         builder = builder.config(str(key), str(value))
@@ -231,25 +189,27 @@ def _connect_spark(target: dict[str, Any]) -> Database:
         session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")
     except (PySparkException, Py4JError, OSError) as error:
-        raise ExportError(
-            EXIT_DATA, f"cannot start Spark (Java 17 is required): {first_line(error)}"
-        ) from error
-    return Database("spark", _SparkConnection(session), (PySparkException, Py4JError))
+        message = f"cannot start Spark (Java 17 is required): {first_line(error)}"
+        raise ExportError(EXIT_DATA, message) from error
+
+    def rows(sql: str, streaming: bool) -> Iterator[tuple[Any, ...]]:
+        return (tuple(row) for row in session.sql(sql).toLocalIterator())
+
+    return Database("spark", rows, session.stop, (PySparkException, Py4JError))
 
 
 # One function per (type, connection method) of a dbt target.
-CONNECTORS = {
+CONNECTORS: dict[tuple[str, str | None], Callable[[dict[str, Any]], Database]] = {
     ("duckdb", None): _connect_duckdb,
     ("postgres", None): _connect_postgres,
-    ("spark", "session"): _connect_spark,
+    ("spark", "session"): _connect_spark_session,
 }
 
 
 def connect(target: dict[str, Any]) -> Database:
     engine = str(target.get("type", ""))
     method = target.get("method") if engine == "spark" else None
-    connector = CONNECTORS.get((engine, method))
-    if connector is not None:
+    if connector := CONNECTORS.get((engine, method)):
         return connector(target)
     if engine == "spark":
         methods = ", ".join(str(m) for e, m in CONNECTORS if e == "spark")
