@@ -99,8 +99,8 @@ def check_build(project_dir: Path, database: Database, relations: dict[str, str]
             f"the last dbt build built {built} of the {total} models (a build with "
             "--select): run a full dbt build (nothing was written)"
         )
-    _check_later_failures(project_dir, str(invocation_id), number)
     _check_inputs(project_dir, database, beside(relations["sync_runs"], "build_inputs"), number)
+    _check_later_failures(project_dir, str(invocation_id), number)
 
 
 def _refuse(message: str) -> None:
