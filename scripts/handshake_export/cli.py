@@ -1,8 +1,5 @@
-"""The command line: arguments, the order of the steps, the printed summary.
-
-The summary holds counts and paths only, never names, usernames or email
-addresses (it ends up in CI logs).
-"""
+"""The command line: arguments, the order of the steps, the printed summary
+(counts and paths only, never names, usernames or email addresses)."""
 
 from __future__ import annotations
 
@@ -33,17 +30,6 @@ def _percent(share: float) -> str:
     return f"{float(share) * 100:.1f}%"
 
 
-def _stop_on_mass_disable(preflight: dict[str, Any]) -> None:
-    raise ExportError(
-        EXIT_MASS_DISABLE,
-        f"stopped: {preflight['newly_disabled_rows']} of {preflight['changed_rows']} "
-        f"changed rows ({_percent(preflight['newly_disabled_share'])}) would disable "
-        "an account, and Handshake holds such a sync for manual approval. Check "
-        "disable_alumni_after_days, or re-run with --allow-mass-disable to write "
-        "the files anyway (nothing was written)",
-    )
-
-
 def export(args: argparse.Namespace) -> int:
     project_dir = Path(args.project_dir)
     found = marts.read_marts(project_dir)
@@ -53,15 +39,21 @@ def export(args: argparse.Namespace) -> int:
         build.check_build(project_dir, database, found.relations)
         marts.check_relations(database, found)
         run = marts.read_run(database, found)
-        preflight = run.preflight
-        if run.is_mass_disable and not args.allow_mass_disable:
-            _stop_on_mass_disable(preflight)
-        if preflight["email_change_warning"]:
+        flight = run["preflight"]
+        if flight["mass_disable"] == "allowed" and not args.allow_mass_disable:
+            raise ExportError(
+                EXIT_MASS_DISABLE,
+                f"stopped: {flight['newly_disabled_rows']} of {flight['changed_rows']} changed"
+                f" rows ({_percent(flight['newly_disabled_share'])}) would disable an account,"
+                " and Handshake holds such a sync for manual approval. Check"
+                " disable_alumni_after_days, or re-run with --allow-mass-disable to write the"
+                " files anyway (nothing was written)",
+            )
+        if flight["email_change_warning"]:
             print(
-                f"export_csv: warning: {preflight['email_changes']} of "
-                f"{preflight['sync_rows']} sync rows "
-                f"({_percent(preflight['email_change_share'])}) change an email "
-                f"address: {EMAIL_CHANGE_WARNING}",
+                f"export_csv: warning: {flight['email_changes']} of {flight['sync_rows']} sync"
+                f" rows ({_percent(flight['email_change_share'])}) change an email address:"
+                f" {EMAIL_CHANGE_WARNING}",
                 file=sys.stderr,
             )
         manifest, written = outputs.write_outputs(database, found, run, Path(args.output_dir))
@@ -71,31 +63,27 @@ def export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def print_summary(
-    manifest: dict[str, Any], written: list[tuple[Path, int | None]], target_name: str
-) -> None:
-    """Counts and file paths only: never names, usernames or email addresses."""
-    preflight = manifest["preflight"]
+def print_summary(manifest: dict[str, Any], written: list[Any], target_name: str) -> None:
+    flight = manifest["preflight"]
     outcomes = ", ".join(f"{name} {n}" for name, n in sorted(manifest["outcomes"].items()))
     issues = ", ".join(
         f"{severity} {code} {n}"
         for severity, codes in sorted(manifest["issues"].items())
         for code, n in sorted(codes.items())
     )
+    warning = f": WARNING {EMAIL_CHANGE_WARNING}" if flight["email_change_warning"] else ""
     print(f"export_csv: as_of_date {manifest['as_of_date']}, target {target_name}")
-    print(f"outcomes: {outcomes}")
-    print(f"issues: {issues or 'none'}")
-    print(f"preflight: build tests {preflight['build_tests']}")
+    print(f"outcomes: {outcomes}\nissues: {issues or 'none'}")
+    print(f"preflight: build tests {flight['build_tests']}")
     print(
-        f"preflight: {preflight['changed_rows']} of {preflight['sync_rows']} sync rows "
-        f"change a record, {preflight['newly_disabled_rows']} newly disabled "
-        f"({_percent(preflight['newly_disabled_share'])} of changed): "
-        f"mass disable {preflight['mass_disable']}"
+        f"preflight: {flight['changed_rows']} of {flight['sync_rows']} sync rows change a"
+        f" record, {flight['newly_disabled_rows']} newly disabled"
+        f" ({_percent(flight['newly_disabled_share'])} of changed):"
+        f" mass disable {flight['mass_disable']}"
     )
     print(
-        f"preflight: {preflight['email_changes']} email changes "
-        f"({_percent(preflight['email_change_share'])} of sync rows)"
-        + (f": WARNING {EMAIL_CHANGE_WARNING}" if preflight["email_change_warning"] else "")
+        f"preflight: {flight['email_changes']} email changes"
+        f" ({_percent(flight['email_change_share'])} of sync rows){warning}"
     )
     print("files:")
     for path, rows in written:
@@ -105,15 +93,13 @@ def print_summary(
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="export_csv.py",
-        description="Write the Handshake sync and alumni update files and their "
-        "reports from the dbt marts (run dbt build first).",
+        description="Write the Handshake sync and alumni update files and their reports "
+        "from the dbt marts (run dbt build first).",
         epilog="exit codes: 0 written; 2 usage; 3 dbt build missing, stale or had failing "
-        "tests; 4 mass-disable stop; 5 database or data problem (cannot connect, "
-        "locked, tables missing); 6 could not write outputs; 130 interrupted",
+        "tests; 4 mass-disable stop; 5 database or data problem (cannot connect, locked, "
+        "tables missing); 6 could not write outputs; 130 interrupted",
     )
-    parser.add_argument(
-        "--output-dir", required=True, help="directory for the files (created 0700)"
-    )
+    parser.add_argument("--output-dir", required=True, help="directory for the files (0700)")
     parser.add_argument(
         "--target", help="dbt target (default: $HANDSHAKE_TARGET, else the profile's)"
     )

@@ -1,9 +1,6 @@
-"""Atomic writing: temporary files (0600) renamed into place together.
-
-Every file is written to a hidden temporary name in the output folder, hashed
-while it is written, and renamed only when all of them are complete; leaving
-Staging removes whatever was not renamed (an error, Ctrl-C, SIGTERM).
-"""
+"""Atomic writing: each file goes to a hidden temporary name (0600) in the output
+folder, hashed as it is written; all are renamed into place together, and
+leaving Staging removes whatever was not (an error, Ctrl-C, SIGTERM)."""
 
 from __future__ import annotations
 
@@ -22,10 +19,8 @@ from math import ceil
 from pathlib import Path
 from typing import Any, BinaryIO
 
-# Handshake accepts at most 199,999 rows per file.
-MAX_ROWS_PER_FILE = 199_999
-# Rows written per csv.writer call.
-WRITE_BATCH_ROWS = 5_000
+MAX_ROWS_PER_FILE = 199_999  # Handshake's limit per file
+WRITE_BATCH_ROWS = 5_000  # rows per csv.writer call
 # Staging's temporary names: "." + the file's name + 12 hex digits + ".tmp".
 TEMPORARY_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
 
@@ -62,6 +57,11 @@ class StagedFile:
     rows: int = 0
     sha256: str = ""
     published: bool = False
+
+    @property
+    def listed(self) -> dict[str, Any]:
+        """The file's entry in manifest.json."""
+        return {"rows": self.rows, "sha256": self.sha256}
 
 
 @dataclass
@@ -120,18 +120,12 @@ class Staging:
         return final_path
 
     def _create(self, name: str) -> tuple[StagedFile, BinaryIO]:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-        while True:
-            temp_path = self.directory / f".{name}.{secrets.token_hex(6)}.tmp"
-            try:
-                descriptor = os.open(temp_path, flags, 0o600)
-            except FileExistsError:
-                continue
-            staged = StagedFile(name, temp_path)
-            self.files.append(staged)
-            raw = os.fdopen(descriptor, "wb")
-            os.chmod(temp_path, 0o600)  # whatever the umask
-            return staged, raw
+        temp_path = self.directory / f".{name}.{secrets.token_hex(6)}.tmp"
+        descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        staged = StagedFile(name, temp_path)
+        self.files.append(staged)
+        os.chmod(temp_path, 0o600)  # whatever the umask
+        return staged, os.fdopen(descriptor, "wb")
 
 
 def sync_file_names(yyyymmdd: str, rows: int) -> list[str]:
@@ -167,20 +161,10 @@ def prepare_directory(directory: Path) -> bool:
     return created
 
 
-def remove_if_created(directory: Path, created: bool) -> None:
-    if created:
-        with contextlib.suppress(OSError):
-            directory.rmdir()  # only when empty
-
-
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM while the files are renamed into place."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         yield
     finally:

@@ -23,19 +23,11 @@ from typing import Any
 from handshake_export import EXIT_BUILD, EXIT_DATA, ExportError, first_line
 from handshake_export.warehouse import Database
 
-MODELS = (
-    "sync_runs",
-    "sync_run_issue_counts",
-    "sync_users",
-    "alumni_updates",
-    "import_issues",
-    "student_outcomes",
-    "password_notices",
-)
-SEEDS = ("issue_codes",)
-SETTINGS = ("as_of_date", "campus_email_grace_days", "alumni_lookback_days")
-SETTINGS += ("disable_alumni_after_days",)
-# manifest.json's preflight key -> the column of sync_runs.
+MODELS = ["sync_runs", "sync_run_issue_counts", "sync_users", "alumni_updates"]
+MODELS += ["import_issues", "student_outcomes", "password_notices"]
+SEEDS = ["issue_codes"]
+SETTINGS = "as_of_date campus_email_grace_days alumni_lookback_days disable_alumni_after_days"
+# manifest.json's preflight key: the column of sync_runs.
 PREFLIGHT = {
     "changed_rows": "changed_row_count",
     "newly_disabled_rows": "newly_disabled_row_count",
@@ -45,76 +37,61 @@ PREFLIGHT = {
     "email_change_share": "email_change_share",
     "email_change_warning": "is_email_change_warning",
 }
-OUTCOMES = {"exported": "exported_count", "rejected": "rejected_count"}
-OUTCOMES |= {"skipped": "skipped_count"}
-# The report files: (mart, columns, order), written with the column names as header.
+OUTCOMES = {"exported": "exported_count", "rejected": "rejected_count", "skipped": "skipped_count"}
+# The report files: mart, columns (the file's header); their order (else by username).
 REPORT_FILES = {
-    "import_issues.csv": (
-        "import_issues",
-        ("severity", "code", "student_id", "username", "detail"),
-        ("student_id", "code_order", "detail"),
-    ),
-    "student_outcomes.csv": (
-        "student_outcomes",
-        ("student_id", "username", "outcome", "reason"),
-        ("student_id",),
-    ),
-    "alumni_password_notices.csv": (
-        "password_notices",
-        ("username", "email_address", "first_name"),
-        ("username",),
-    ),
+    "import_issues.csv": ("import_issues", "severity code student_id username detail"),
+    "student_outcomes.csv": ("student_outcomes", "student_id username outcome reason"),
+    "alumni_password_notices.csv": ("password_notices", "username email_address first_name"),
 }
-TRANSITION_FLAGS = ("is_moved_to_alumni", "is_returning", "is_disabled_by_policy")
-TRANSITION_FLAGS += ("is_re_enabled", "is_end_date_cleared")
+REPORT_ORDER = {"import_issues": "student_id code_order detail", "student_outcomes": "student_id"}
+TRANSITION_FLAGS = "is_moved_to_alumni is_returning is_disabled_by_policy is_re_enabled"
+TRANSITION_FLAGS += " is_end_date_cleared"
 
 
 @dataclass
 class Marts:
-    """The relation of each mart and seed, and the Handshake files' columns:
-    (mart column, header) in file order."""
+    """Each mart's and seed's relation; the Handshake files' (column, header) pairs."""
 
     relations: dict[str, str]
     handshake_columns: list[tuple[str, str]]
 
 
-def _header(column: dict[str, Any]) -> str | None:
-    meta = column.get("meta") or (column.get("config") or {}).get("meta") or {}
-    return meta.get("handshake_header")
-
-
 def read_marts(project_dir: Path) -> Marts:
-    """The relations and the Handshake headers of sync_users from target/manifest.json."""
+    """The relations, and the headers of sync_users' columns, from target/manifest.json."""
     path = project_dir / "target" / "manifest.json"
     if not path.is_file():
         raise ExportError(EXIT_BUILD, f"{path} not found: run dbt build first")
     try:
-        nodes = json.loads(path.read_text(encoding="utf-8"))["nodes"]
-        wanted = {("model", name) for name in MODELS} | {("seed", name) for name in SEEDS}
         found = {
             node["name"]: node
-            for node in nodes.values()
-            if (node.get("resource_type"), node.get("name")) in wanted and node.get("relation_name")
+            for node in json.loads(path.read_text(encoding="utf-8"))["nodes"].values()
+            if node.get("relation_name")
+            and node["name"] in (SEEDS if node["resource_type"] == "seed" else MODELS)
         }
-        missing = [name for name in (*MODELS, *SEEDS) if name not in found]
-        if missing:
-            message = f"models missing from target/manifest.json: {', '.join(missing)}"
-            raise ExportError(EXIT_DATA, message + "; run dbt build first")
-        columns = (found["sync_users"].get("columns") or {}).values()
-        headers = [(column["name"], header) for column in columns if (header := _header(column))]
+        metas = [
+            (c, c.get("meta") or c.get("config", {}).get("meta") or {})
+            for c in found.get("sync_users", {}).get("columns", {}).values()
+        ]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        message = f"cannot read {path} ({first_line(error)}): run dbt build"
-        raise ExportError(EXIT_BUILD, message) from error
-    if not headers:
         raise ExportError(
-            EXIT_BUILD, f"{path} names no handshake_header of sync_users: run dbt build"
+            EXIT_BUILD, f"cannot read {path} ({first_line(error)}): run dbt build"
+        ) from error
+    if missing := [name for name in (*MODELS, *SEEDS) if name not in found]:
+        raise ExportError(
+            EXIT_DATA,
+            f"models missing from target/manifest.json: {', '.join(missing)}; run dbt build first",
         )
+    headers = [
+        (c["name"], meta["handshake_header"]) for c, meta in metas if "handshake_header" in meta
+    ]
+    if not headers:
+        raise ExportError(EXIT_BUILD, f"{path} gives sync_users no handshake_header: run dbt build")
     return Marts({name: node["relation_name"] for name, node in found.items()}, headers)
 
 
 def check_relations(database: Database, marts: Marts) -> None:
-    missing = [name for name in MODELS if not database.has_relation(marts.relations[name])]
-    if missing:
+    if missing := [name for name in MODELS if not database.has_relation(marts.relations[name])]:
         raise ExportError(
             EXIT_DATA,
             f"mart tables missing in the database: {', '.join(missing)}; run dbt build first",
@@ -123,56 +100,45 @@ def check_relations(database: Database, marts: Marts) -> None:
 
 def _json(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
-        return value.isoformat()
+        return value.isoformat()[:10]
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
 
 
-@dataclass
-class Run:
-    """The run's row of sync_runs, as manifest.json records it."""
-
-    settings: dict[str, Any]
-    preflight: dict[str, Any]
-    outcomes: dict[str, int]
-    issues: dict[str, dict[str, int]]
-    is_mass_disable: bool
-
-    @property
-    def yyyymmdd(self) -> str:
-        return str(self.settings["as_of_date"]).replace("-", "")
-
-
-def read_run(database: Database, marts: Marts) -> Run:
-    """Settings, preflight and counts: the one row of sync_runs, the codes raised."""
-    columns = [*SETTINGS, *PREFLIGHT.values(), *OUTCOMES.values(), "is_mass_disable"]
+def read_run(database: Database, marts: Marts) -> dict[str, Any]:
+    """manifest.json but its files: settings, preflight (figures and verdicts) and
+    counts per outcome of the one row of sync_runs; the codes raised."""
+    columns = [*SETTINGS.split(), *PREFLIGHT.values(), *OUTCOMES.values(), "is_mass_disable"]
     rows = database.query(f"select {', '.join(columns)} from {marts.relations['sync_runs']}")
     if len(rows) != 1:
         raise ExportError(
             EXIT_DATA, f"sync_runs has {len(rows)} rows instead of one: run dbt build"
         )
     row = dict(zip(columns, map(_json, rows[0]), strict=True))
-    settings = {name: row[name] for name in SETTINGS}
-    try:
-        settings["as_of_date"] = date.fromisoformat(str(settings["as_of_date"])[:10]).isoformat()
-    except ValueError as error:
-        raise ExportError(EXIT_DATA, "sync_runs.as_of_date is not a date") from error
-    preflight: dict[str, Any] = {key: row[column] for key, column in PREFLIGHT.items()}
-    for key in ("newly_disabled_share", "email_change_share"):
-        preflight[key] = float(preflight[key])
-    preflight["build_tests"] = "passed"
-    preflight["mass_disable"] = "allowed" if row["is_mass_disable"] else "ok"
+    preflight = {key: row[column] for key, column in PREFLIGHT.items()}
+    preflight["newly_disabled_share"] = float(preflight["newly_disabled_share"])
+    preflight["email_change_share"] = float(preflight["email_change_share"])
+    preflight |= {
+        "build_tests": "passed",
+        "mass_disable": "allowed" if row["is_mass_disable"] else "ok",
+    }
     issues: dict[str, dict[str, int]] = {"error": {}, "warning": {}}
+    counts = marts.relations["sync_run_issue_counts"]
     for severity, code, count in database.query(
-        f"select severity, code, issue_count from {marts.relations['sync_run_issue_counts']}"
+        f"select severity, code, issue_count from {counts}"
     ):
-        issues.setdefault(str(severity), {})[str(code)] = int(count)
-    outcomes = {key: int(row[column]) for key, column in OUTCOMES.items()}
-    return Run(settings, preflight, outcomes, issues, bool(row["is_mass_disable"]))
+        issues.setdefault(severity, {})[code] = int(count)
+    return {
+        "as_of_date": row["as_of_date"],
+        "issues": issues,
+        "outcomes": {key: int(row[column]) for key, column in OUTCOMES.items()},
+        "preflight": preflight,
+        "settings": {name: row[name] for name in SETTINGS.split()},
+    }
 
 
-def _sql_quoted(cell: str) -> str:
+def _quoted(cell: str) -> str:
     return "('\"' || replace(" + cell + ", '\"', '\"\"') || '\"')"
 
 
@@ -185,13 +151,13 @@ def csv_line_sql(cells: Sequence[str]) -> str:
         raise ValueError("csv_line_sql needs two cells or more (csv quotes a lone empty cell)")
     minimal = [
         f"case when strpos({cell}, ',') > 0 or strpos({cell}, '\"') > 0"
-        f" or strpos({cell}, chr(10)) > 0 then {_sql_quoted(cell)} else {cell} end"
+        f" or strpos({cell}, chr(10)) > 0 then {_quoted(cell)} else {cell} end"
         for cell in cells
     ]
     carriage_return = " or ".join(f"strpos({cell}, chr(13)) > 0" for cell in cells)
     separator = " || ',' || "
-    quoted_row = separator.join(_sql_quoted(cell) for cell in cells)
-    return f"case when {carriage_return} then {quoted_row} else {separator.join(minimal)} end"
+    quoted = separator.join(_quoted(cell) for cell in cells)
+    return f"case when {carriage_return} then {quoted} else {separator.join(minimal)} end"
 
 
 def rendered_select(relation: str, columns: Sequence[str], order_by: str) -> str:
@@ -202,34 +168,31 @@ def rendered_select(relation: str, columns: Sequence[str], order_by: str) -> str
         for column, cell in zip(columns, cells, strict=True)
     )
     return (
-        f"select {csv_line_sql(cells)} from (select *, {inner} from {relation}) as cells"
-        f" order by {order_by}"
+        f"select {csv_line_sql(cells)} from (select *, {inner} from {relation}) order by {order_by}"
     )
 
 
-def _order_by(database: Database, order: Sequence[str]) -> str:
-    return ", ".join(c if c == "code_order" else database.byte_order(c) for c in order)
-
-
 def file_rows(
-    database: Database, relation: str, columns: Sequence[str], order: Sequence[str]
-) -> Iterator[Sequence[Any]]:
-    """The rows of a file in code-point order: CSV lines on DuckDB, else cells."""
-    order_by = _order_by(database, order)
+    database: Database, relation: str, columns: Sequence[str], order: str
+) -> Iterator[Any]:
+    """The rows of a file in code-point order (`order`: column names): CSV lines
+    on a database that renders them, else cells."""
+    order_by = ", ".join(c if c == "code_order" else database.byte_order(c) for c in order.split())
     if database.renders_csv_lines:
         return database.stream(rendered_select(relation, columns, order_by))
     return database.stream(f"select {', '.join(columns)} from {relation} order by {order_by}")
 
 
 def report_rows(database: Database, marts: Marts, limit: int) -> dict[str, Any]:
-    """What report.html shows beyond the manifest: the codes raised (in the
-    spec's order) with their advice, the first `limit` alumni updates and
-    import issues, and the count of each kind of transition."""
-    relations = marts.relations
+    """What report.html shows beyond the manifest: the codes raised in the spec's
+    order with their advice, the first `limit` alumni updates and import issues,
+    and the count of each kind of transition (alumni_updates' flags)."""
+    relations, flags = marts.relations, TRANSITION_FLAGS.split()
     updates = relations["alumni_updates"]
-    relation, columns, order = REPORT_FILES["import_issues.csv"]
-    counted = ", ".join(f"count(case when {flag} then 1 end)" for flag in TRANSITION_FLAGS)
+    counted = ", ".join(f"count(case when {flag} then 1 end)" for flag in flags)
     totals = database.query(f"select count(*), {counted} from {updates}")[0]
+    transitions = f"username, student_id, outcome_reason, school_year_name, {', '.join(flags)}"
+    issues = REPORT_FILES["import_issues.csv"][1].split()
     return {
         "codes": database.query(
             "select counts.severity, counts.code, counts.issue_count, codes.advice"
@@ -238,13 +201,13 @@ def report_rows(database: Database, marts: Marts, limit: int) -> dict[str, Any]:
             f" order by counts.sort_order, {database.byte_order('counts.code')}"
         ),
         "transitions": database.query(
-            "select username, student_id, outcome_reason, school_year_name,"
-            f" {', '.join(TRANSITION_FLAGS)} from {updates}"
-            f" order by {database.byte_order('username')} limit {int(limit)}"
+            f"select {transitions} from {updates} order by {database.byte_order('username')}"
+            f" limit {int(limit)}"
         ),
-        "transition_counts": dict(zip(("total", *TRANSITION_FLAGS), map(int, totals), strict=True)),
+        "transition_counts": dict(zip(("total", *flags), map(int, totals), strict=True)),
         "issues": database.query(
-            f"select {', '.join(columns)} from {relations[relation]}"
-            f" order by {_order_by(database, order)} limit {int(limit)}"
+            f"select {', '.join(issues)} from {relations['import_issues']} order by"
+            f" {database.byte_order('student_id')}, code_order, {database.byte_order('detail')}"
+            f" limit {int(limit)}"
         ),
     }
