@@ -37,36 +37,19 @@ import yaml
 
 # The required columns of each input file; extra columns are ignored by the models.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "sis_students.csv": (
-        "student_id",
-        "username",
-        "auth_identifier",
-        "first_name",
-        "last_name",
-        "campus_email",
-        "personal_email",
-        "class_level",
-        "education_level",
-        "cumulative_gpa",
-        "program_start_date",
-        "expected_graduation_date",
-        "graduation_date",
-        "enrollment_status",
-        "campus_email_expires_on",
-        "sso_enabled",
-    ),
-    "sis_student_majors.csv": ("student_id", "major_name", "is_primary"),
-    "sis_class_levels.csv": ("class_level", "school_year_name"),
-    "handshake_users.csv": (
-        "username",
-        "email_address",
-        "school_year_name",
-        "primary_education:start_date",
-        "primary_education:end_date",
-        "primary_education:currently_attending",
-        "disabled",
-    ),
-    "institution_email_domains.csv": ("domain",),
+    name: tuple(columns.split())
+    for name, columns in {
+        "sis_students.csv": "student_id username auth_identifier first_name last_name"
+        " campus_email personal_email class_level education_level cumulative_gpa"
+        " program_start_date expected_graduation_date graduation_date enrollment_status"
+        " campus_email_expires_on sso_enabled",
+        "sis_student_majors.csv": "student_id major_name is_primary",
+        "sis_class_levels.csv": "class_level school_year_name",
+        "handshake_users.csv": "username email_address school_year_name"
+        " primary_education:start_date primary_education:end_date"
+        " primary_education:currently_attending disabled",
+        "institution_email_domains.csv": "domain",
+    }.items()
 }
 DEFAULT_DIRECTORY = "seeds"
 # Bad rows (and warnings) listed per file before "and N more".

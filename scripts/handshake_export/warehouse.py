@@ -1,12 +1,8 @@
-"""The warehouse: the dbt profile, and one connect function per connection method.
-
-The profile is `handshake_alumni` of <project>/profiles.yml, rendered as dbt
-renders it (env_var); the target is --target, else $HANDSHAKE_TARGET, else the
-profile's default. Each connect function returns a Database: the rows of a
-query (fetched in batches), whether a relation exists, an ORDER BY in code
-points. A new method (e.g. Spark over Thrift) is one function and one line
-of CONNECTORS.
-"""
+"""The warehouse: the dbt profile `handshake_alumni` of <project>/profiles.yml
+(rendered as dbt renders it; the target is --target, else $HANDSHAKE_TARGET,
+else the profile's default) and one connect function per connection method,
+each returning a Database. A new method (e.g. Spark over Thrift) is one
+function and one line of CONNECTORS."""
 
 from __future__ import annotations
 
@@ -71,10 +67,9 @@ def load_target(project_dir: Path, target: str | None) -> tuple[str, dict[str, A
 
 @dataclass
 class Database:
-    """A read-only connection to the warehouse that holds the marts.
-
-    rows(sql, streaming) yields a query's rows (streaming: a large result, to
-    be fetched as it is written); errors are the driver's exceptions."""
+    """A read-only connection: rows(sql, streaming) yields a query's rows
+    (streaming: a large result, fetched as it is written); errors are the
+    driver's exceptions."""
 
     engine: str
     rows: Callable[[str, bool], Iterator[tuple[Any, ...]]]
@@ -94,6 +89,7 @@ class Database:
         return f"{column}{collate} nulls last"
 
     def stream(self, sql: str, streaming: bool = True) -> Iterator[tuple[Any, ...]]:
+        """The rows of a query; a database error is an ExportError (exit 5)."""
         try:
             yield from self.rows(sql, streaming)
         except self.errors as error:
