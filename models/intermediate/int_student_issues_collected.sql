@@ -24,6 +24,10 @@ handshake_users as (
     select * from {{ ref('stg_handshake__users') }}
 ),
 
+issue_codes as (
+    select * from {{ ref('issue_codes') }}
+),
+
 identity_issues as (
     select
         student_id,
@@ -310,20 +314,14 @@ final as (
         issues.student_id,
         students.username,
         issues.code,
-        case issues.code
-            {%- for code, severity in issue_codes() %}
-                when '{{ code }}' then '{{ severity }}'
-            {%- endfor %}
-        end as severity,
-        case issues.code
-            {%- for code, severity in issue_codes() %}
-                when '{{ code }}' then {{ loop.index }}
-            {%- endfor %}
-        end as code_order,
+        issue_codes.severity,
+        issue_codes.sort_order as code_order,
         issues.detail
     from issues
     inner join students
         on issues.student_id = students.student_id
+    left join issue_codes
+        on issues.code = issue_codes.code
 )
 
 select * from final

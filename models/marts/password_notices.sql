@@ -14,10 +14,12 @@ final as (
     -- admits them through single sign-on and whom Handshake keeps enabled:
     -- they must set a Handshake password to keep signing in. Listed once, at
     -- the run that makes them Alumni (not again for a later email switch).
+    -- The cells of alumni_password_notices.csv as written (escape_formula);
+    -- the export writes them verbatim.
     select
-        sync_rows.username,
-        sync_rows.email_address,
-        sync_rows.first_name,
+        {{ escape_formula('sync_rows.username') }} as username,
+        {{ escape_formula('sync_rows.email_address') }} as email_address,
+        {{ escape_formula('sync_rows.first_name') }} as first_name,
         sync_rows.student_id
     from sync_rows
     inner join outcomes

@@ -9,15 +9,15 @@ with
 class_levels as (
     select
         lower({{ clean_text('class_level') }}) as class_level_key,
-        {{ clean_text('school_year_name') }} as school_year_name
+        {{ canonical_preset(clean_text('school_year_name'), 'school_year_name') }} as preset
     from {{ input_relation('sis', 'sis_class_levels') }}
 )
 
 select
     class_level_key,
     count(*) as mapping_count,
-    max({{ canonical_preset('school_year_name', 'school_year_name') }}) as preset
+    max(preset) as preset
 from class_levels
 group by class_level_key
 having count(*) > 1
-    or max({{ canonical_preset('school_year_name', 'school_year_name') }}) is null
+    or max(preset) is null

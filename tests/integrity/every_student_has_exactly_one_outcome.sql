@@ -6,7 +6,9 @@
 with
 
 students as (
-    select distinct student_id from {{ ref('stg_sis__students') }}
+    -- as student_outcomes writes it (escape_formula)
+    select distinct {{ escape_formula('student_id') }} as student_id
+    from {{ ref('stg_sis__students') }}
 ),
 
 outcomes as (

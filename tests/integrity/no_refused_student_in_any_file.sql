@@ -30,14 +30,15 @@ outcomes as (
     select * from {{ ref('student_outcomes') }}
 )
 
+-- import_issues and student_outcomes hold the student_id as written (escape_formula).
 select
     file_rows.file_name,
     file_rows.student_id,
     outcomes.outcome
 from file_rows
 left join errors
-    on file_rows.student_id = errors.student_id
+    on {{ escape_formula('file_rows.student_id') }} = errors.student_id
 left join outcomes
-    on file_rows.student_id = outcomes.student_id
+    on {{ escape_formula('file_rows.student_id') }} = outcomes.student_id
 where errors.student_id is not null
     or coalesce(outcomes.outcome, '') != 'exported'
