@@ -366,6 +366,8 @@ def sync_runs_row(marts: Marts) -> list[Any]:
         round(emails / len(users), 4) if users else 0.0,
         bool(changed) and disabled * 2 >= len(changed),
         bool(users) and emails * 10 >= len(users),
+        0.5,
+        0.1,
     ]
 
 
@@ -422,7 +424,8 @@ def tables(marts: Marts, text: str = "varchar") -> dict[str, tuple[str, list[Any
             " rejected_count bigint, sync_row_count bigint, changed_row_count bigint,"
             " newly_disabled_row_count bigint, email_change_count bigint,"
             " newly_disabled_share double precision, email_change_share double precision,"
-            " is_mass_disable boolean, is_email_change_warning boolean",
+            " is_mass_disable boolean, is_email_change_warning boolean,"
+            " mass_disable_threshold decimal(5, 4), email_change_threshold decimal(5, 4)",
             [sync_runs_row(marts)],
         ),
         "sync_run_issue_counts": (

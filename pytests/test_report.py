@@ -96,6 +96,7 @@ def collect(
         flag: sum(1 for row in transitions if row[4 + index]) for index, flag in enumerate(flags)
     }
     return {
+        "thresholds": (0.5, 0.1),
         "codes": list(codes),
         "transitions": list(transitions[:max_rows]),
         "transition_counts": counts or {"total": len(transitions), **totals},
@@ -371,3 +372,10 @@ def test_report_of_the_sample_holds_no_more_personal_data_than_the_issue_files(
         if len(student[column].strip()) >= 3
     }
     assert not [name for name in names if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text)]
+
+
+def test_preflight_labels_show_the_builds_thresholds() -> None:
+    page = report.render(make_manifest(), collect() | {"thresholds": (0.3, 0.25)})
+    assert "newly disable (stop at 30 %)" in page and "change an email (warn at 25 %)" in page
+    default = report.render(make_manifest(), collect())
+    assert "(stop at 50 %)" in default and "(warn at 10 %)" in default

@@ -106,7 +106,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--allow-mass-disable",
         action="store_true",
-        help="write the files even when 50%% or more of the changed rows would disable an account",
+        help="write the files even when the share of changed rows that would disable an "
+        "account reaches the build's mass_disable_threshold (50%% by default)",
     )
     parser.add_argument("--project-dir", default=".", help="the dbt project directory (default: .)")
     return parser.parse_args(argv)

@@ -184,16 +184,18 @@ def file_rows(
 
 
 def report_rows(database: Database, marts: Marts, limit: int) -> dict[str, Any]:
-    """What report.html shows beyond the manifest: the codes raised in the spec's
-    order with their advice, the first `limit` alumni updates and import issues,
-    and the count of each kind of transition (alumni_updates' flags)."""
+    """What report.html shows beyond the manifest: the preflight's thresholds,
+    the codes raised in the spec's order with their advice, the first `limit`
+    alumni updates and import issues, the count of each kind of transition."""
     relations, flags = marts.relations, TRANSITION_FLAGS.split()
     updates = relations["alumni_updates"]
     counted = ", ".join(f"count(case when {flag} then 1 end)" for flag in flags)
     totals = database.query(f"select count(*), {counted} from {updates}")[0]
     transitions = f"username, student_id, outcome_reason, school_year_name, {', '.join(flags)}"
     issues = REPORT_FILES["import_issues.csv"][1].split()
+    thresholds = "mass_disable_threshold, email_change_threshold"
     return {
+        "thresholds": database.query(f"select {thresholds} from {relations['sync_runs']}")[0],
         "codes": database.query(
             "select counts.severity, counts.code, counts.issue_count, codes.advice"
             f" from {relations['sync_run_issue_counts']} as counts"

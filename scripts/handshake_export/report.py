@@ -53,7 +53,10 @@ _ENVIRONMENT = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _ENVIRONMENT.filters.update(
-    number="{:,}".format, percent=lambda share: f"{float(share) * 100:.1f} %", json=json.dumps
+    number="{:,}".format,
+    percent=lambda share: f"{float(share) * 100:.1f} %",
+    share=lambda share: f"{float(share) * 100:g} %",  # a threshold: 0.5 is "50 %"
+    json=json.dumps,
 )
 _ENVIRONMENT.globals.update(pointer=_pointer, bar=_bar)
 
