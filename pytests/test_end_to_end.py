@@ -1,7 +1,7 @@
 """End-to-end tests: the real pipeline on fixture inputs, in temporary copies.
 
 Each scenario copies the project (dbt_project.yml, profiles.yml, macros,
-models, tests, scripts and seeds/_seeds.yml; never .venv, target, data,
+models, tests, scripts and seeds/ (yml and reference seeds); never .venv, target, data,
 output or .git) into a temporary folder base/project, puts the five input CSV
 files into its seeds/, and runs, with that copy as the working directory:
 
@@ -219,9 +219,10 @@ def make_project(base: Path, inputs: Path) -> Project:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in PROJECT_FOLDERS:
         shutil.copytree(PROJECT_ROOT / name, root / name, ignore=ignore)
+    # The seeds' yml and the reference seeds (issue_codes, handshake_presets),
+    # then the five inputs of the fixture over the sample's.
     seeds = root / "seeds"
-    seeds.mkdir()
-    shutil.copy2(PROJECT_ROOT / "seeds" / "_seeds.yml", seeds / "_seeds.yml")
+    shutil.copytree(PROJECT_ROOT / "seeds", seeds)
     for name in INPUT_FILES:
         shutil.copy2(inputs / name, seeds / name)
     database_dir = base / "db"
