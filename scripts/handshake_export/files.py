@@ -83,28 +83,25 @@ class Staging:
     def write_csv(
         self, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]], rendered: bool
     ) -> StagedFile:
-        """The header, then the rows: cells, or (rendered) the CSV line each holds."""
-        return self._write(name, self._csv_chunks(header, rows, rendered))
+        """The header, then the rows: their cells, or (rendered) the CSV line each holds."""
 
-    def write_text(self, name: str, text: str) -> StagedFile:
-        return self._write(name, iter([(text, 0)]))
+        def chunks() -> Iterator[tuple[str, int]]:
+            yield csv_text([header]), 0
+            iterator = iter(rows)
+            while batch := list(islice(iterator, WRITE_BATCH_ROWS)):
+                text = "".join([row[0] + "\n" for row in batch]) if rendered else csv_text(batch)
+                yield text, len(batch)
 
-    @staticmethod
-    def _csv_chunks(
-        header: Sequence[str], rows: Iterable[Sequence[Any]], rendered: bool
-    ) -> Iterator[tuple[str, int]]:
-        yield csv_text([header]), 0
-        iterator = iter(rows)
-        while batch := list(islice(iterator, WRITE_BATCH_ROWS)):
-            yield (
-                ("".join([row[0] + "\n" for row in batch]) if rendered else csv_text(batch)),
-                len(batch),
-            )
+        return self.write(name, chunks())
 
-    def _write(self, name: str, chunks: Iterator[tuple[str, int]]) -> StagedFile:
-        staged, raw = self._create(name)
+    def write(self, name: str, chunks: Iterable[tuple[str, int]]) -> StagedFile:
+        """A file of (text, rows) chunks: hashed, synced to disk, 0600 whatever the umask."""
+        staged = StagedFile(name, self.directory / f".{name}.{secrets.token_hex(6)}.tmp")
+        descriptor = os.open(staged.temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.files.append(staged)
+        os.fchmod(descriptor, 0o600)
         digest = hashlib.sha256()
-        with raw:
+        with os.fdopen(descriptor, "wb") as raw:
             for text, rows in chunks:
                 write_chunk(raw, digest, text)
                 staged.rows += rows
@@ -114,18 +111,9 @@ class Staging:
         return staged
 
     def publish(self, staged: StagedFile) -> Path:
-        final_path = self.directory / staged.name
-        os.replace(staged.temp_path, final_path)
+        os.replace(staged.temp_path, self.directory / staged.name)
         staged.published = True
-        return final_path
-
-    def _create(self, name: str) -> tuple[StagedFile, BinaryIO]:
-        temp_path = self.directory / f".{name}.{secrets.token_hex(6)}.tmp"
-        descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        staged = StagedFile(name, temp_path)
-        self.files.append(staged)
-        os.chmod(temp_path, 0o600)  # whatever the umask
-        return staged, os.fdopen(descriptor, "wb")
+        return self.directory / staged.name
 
 
 def sync_file_names(yyyymmdd: str, rows: int) -> list[str]:

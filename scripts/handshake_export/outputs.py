@@ -55,11 +55,11 @@ def write_outputs(
             # The report shows the manifest's counts; the manifest lists the
             # report (rows = the import issue rows it shows).
             data = report_rows(database, marts, report.MAX_TABLE_ROWS)
-            page = staging.write_text(report.REPORT_FILE, report.render(manifest, data))
+            page = staging.write(report.REPORT_FILE, [(report.render(manifest, data), 0)])
             page.rows = len(data["issues"])
             manifest["files"][page.name] = page.listed
             text = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-            manifest_file = staging.write_text("manifest.json", text)
+            manifest_file = staging.write("manifest.json", [(text, 0)])
             written: list[tuple[Path, int | None]] = []
             with files.signals_deferred():
                 for item in staged:
