@@ -1,18 +1,8 @@
-"""The export of the Handshake files from the dbt marts (scripts/export_csv.py).
-
-One concern per module:
-
-- cli: the command line, the order of the steps, the printed summary;
-- build: whether the last dbt build is complete, passing and fresh;
-- warehouse: the dbt profile and one connect function per connection method;
-- marts: what is read from the marts and target/manifest.json;
-- files: atomic writing (temporary files 0600, CSV, the split, the rename);
-- outputs: the files of a run, manifest.json, and the order they are published in;
-- report: report.html, from templates/report.html.j2.
-
-The warehouse decides (every rule, count and verdict is a column of a mart);
-the export checks that the build can be trusted, then writes bytes.
-"""
+"""The export of the Handshake files (scripts/export_csv.py): the warehouse decides,
+the export checks that the build can be trusted and writes bytes. One concern per
+module: cli (command line), build (is the build complete, passing, fresh),
+warehouse (profile, connections), marts (what is read), files (atomic writing),
+outputs (the files of a run, the manifest), report (report.html); README "Layout"."""
 
 from __future__ import annotations
 

@@ -26,10 +26,8 @@ FETCH_SIZE = 10_000
 
 def _env_var(name: str, default: Any = None) -> Any:
     """dbt's env_var(): the variable, else the default, else an error."""
-    if name in os.environ:
-        return os.environ[name]
-    if default is not None:
-        return default
+    if name in os.environ or default is not None:
+        return os.environ.get(name, default)
     raise ExportError(EXIT_USAGE, f"profiles.yml needs the environment variable {name}")
 
 
@@ -71,22 +69,15 @@ class Database:
     (streaming: a large result, fetched as it is written); errors are the
     driver's exceptions."""
 
-    engine: str
     rows: Callable[[str, bool], Iterator[tuple[Any, ...]]]
     close_connection: Callable[[], None]
     errors: tuple[type[Exception], ...]
     rollback: Callable[[], None] = lambda: None
-
-    @property
-    def renders_csv_lines(self) -> bool:
-        """DuckDB writes each CSV line in SQL (marts.rendered_select): at a million
-        rows, fetching every cell and Python's csv module cost most of the export."""
-        return self.engine == "duckdb"
+    collate: str = ""  # what makes text compare by code point, whatever the collation
+    renders_csv_lines: bool = False  # each CSV line rendered in SQL (marts.rendered_select)
 
     def byte_order(self, column: str) -> str:
-        """An ORDER BY term comparing text by code point, whatever the collation."""
-        collate = ' collate "C"' if self.engine == "postgres" else ""
-        return f"{column}{collate} nulls last"
+        return f"{column}{self.collate} nulls last"
 
     def stream(self, sql: str, streaming: bool = True) -> Iterator[tuple[Any, ...]]:
         """The rows of a query; a database error is an ExportError (exit 5)."""
@@ -139,8 +130,14 @@ def _connect_duckdb(target: dict[str, Any]) -> Database:
         else:
             message = f"cannot open the database {path}: {first_line(error)}"
         raise ExportError(EXIT_DATA, message) from error
-    rows = lambda sql, streaming: _batches(connection.cursor(), sql)  # noqa: E731
-    return Database("duckdb", rows, connection.close, (duckdb.Error,))
+    # On DuckDB the export renders each CSV line in SQL: at a million rows, fetching
+    # every cell and Python's csv module cost most of its time.
+    return Database(
+        lambda sql, streaming: _batches(connection.cursor(), sql),
+        connection.close,
+        (duckdb.Error,),
+        renders_csv_lines=True,
+    )
 
 
 def _connect_postgres(target: dict[str, Any]) -> Database:
@@ -165,7 +162,8 @@ def _connect_postgres(target: dict[str, Any]) -> Database:
         cursor = connection.cursor(name=next(names)) if streaming else connection.cursor()
         return _batches(cursor, sql)
 
-    return Database("postgres", rows, connection.close, (psycopg2.Error,), connection.rollback)
+    errors = (psycopg2.Error,)
+    return Database(rows, connection.close, errors, connection.rollback, ' collate "C"')
 
 
 def _connect_spark_session(target: dict[str, Any]) -> Database:
@@ -191,7 +189,7 @@ def _connect_spark_session(target: dict[str, Any]) -> Database:
     def rows(sql: str, streaming: bool) -> Iterator[tuple[Any, ...]]:
         return (tuple(row) for row in session.sql(sql).toLocalIterator())
 
-    return Database("spark", rows, session.stop, (PySparkException, Py4JError))
+    return Database(rows, session.stop, (PySparkException, Py4JError))
 
 
 # One function per (type, connection method) of a dbt target.
