@@ -310,6 +310,7 @@ class Project:
                 "resource_type": "seed",
                 "name": name,
                 "relation_name": relation(name),
+                "original_file_path": f"seeds/{name}.csv",
             }
         (target / "manifest.json").write_text(json.dumps({"nodes": nodes}), encoding="utf-8")
         self.write_run_results(statuses)
@@ -913,6 +914,18 @@ def test_refuses_when_an_input_changed_since_the_build(
     assert result.code == EXIT_BUILD
     assert "the input sis_students.csv changed since the last build" in result.err
     assert snapshot(out_dir) == before
+
+    # dbt records a seed by an absolute path, of another folder when its parse
+    # cache came from a copy of the project: the export checks its own file.
+    connection = duckdb.connect(str(project.database))
+    connection.execute(
+        "update build_inputs set path = '/elsewhere/seeds/sis_students.csv',"
+        " sha256 = ? where input_name = 'sis_students.csv'",
+        [digest],
+    )
+    connection.close()
+    result = run()
+    assert result.code == EXIT_BUILD and "the input sis_students.csv changed" in result.err
 
     seed.unlink()
     result = run()

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 from handshake_export import EXIT_BUILD, ExportError
+from handshake_export.marts import Marts
 from handshake_export.warehouse import Database
 
 # dbt run_results statuses that mean the build did not fully succeed.
@@ -45,8 +46,8 @@ def beside(sync_runs_relation: str, table: str) -> str:
     return f"{schema}{dot}{quote}{table}{quote}"
 
 
-def check_build(project_dir: Path, database: Database, relations: dict[str, str]) -> None:
-    log = beside(relations["sync_runs"], "build_log")
+def check_build(project_dir: Path, database: Database, marts: Marts) -> None:
+    log = beside(marts.relations["sync_runs"], "build_log")
     rows = database.has_relation(log) and database.query(
         "select build_number, invocation_id, command, finished_at is not null,"
         f" coalesce(failed_nodes, 0), models_built, models_total from {log}"
@@ -79,7 +80,7 @@ def check_build(project_dir: Path, database: Database, relations: dict[str, str]
             f"the last dbt build built {built} of the {total} models (a build with "
             "--select): run a full dbt build (nothing was written)"
         )
-    _check_inputs(project_dir, database, beside(relations["sync_runs"], "build_inputs"), number)
+    _check_inputs(project_dir, database, marts, number)
     _check_later_failures(project_dir, str(invocation_id), number)
 
 
@@ -106,16 +107,20 @@ def _checksum(path: Path, method: str | None) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
-def _check_inputs(project_dir: Path, database: Database, relation: str, number: int) -> None:
+def _check_inputs(project_dir: Path, database: Database, marts: Marts, number: int) -> None:
+    """A seed is this project's own file (dbt records an absolute path, of another
+    folder when its parse cache came from a copy of the project)."""
+    relation = beside(marts.relations["sync_runs"], "build_inputs")
     if not database.has_relation(relation):
         return
     for name, where, size, sha256, method, row_count in database.query(
         "select input_name, path, size_bytes, sha256, checksum_method, row_count"
         f" from {relation} where build_number = {int(number)} order by input_name"
     ):
-        path = project_dir / str(where)
         if not where:
             continue
+        seed = marts.seed_files.get(name)
+        path = project_dir / (seed if seed and str(where).endswith(seed) else str(where))
         if size is None and method is None:  # a relation of sis_schema / handshake_schema
             count = None if path.exists() or row_count is None else int(row_count)
             changed = (

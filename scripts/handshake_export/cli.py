@@ -36,7 +36,7 @@ def export(args: argparse.Namespace) -> int:
     target_name, target = warehouse.load_target(project_dir, args.target)
     database = warehouse.connect(target)
     try:
-        build.check_build(project_dir, database, found.relations)
+        build.check_build(project_dir, database, found)
         marts.check_relations(database, found)
         run = marts.read_run(database, found)
         flight = run["preflight"]

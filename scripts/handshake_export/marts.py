@@ -55,6 +55,7 @@ class Marts:
 
     relations: dict[str, str]
     handshake_columns: list[tuple[str, str]]
+    seed_files: dict[str, str]  # file name: its path in the project (original_file_path)
 
 
 def read_marts(project_dir: Path) -> Marts:
@@ -63,9 +64,11 @@ def read_marts(project_dir: Path) -> Marts:
     if not path.is_file():
         raise ExportError(EXIT_BUILD, f"{path} not found: run dbt build first")
     try:
+        nodes = json.loads(path.read_text(encoding="utf-8"))["nodes"].values()
+        seeds = [node["original_file_path"] for node in nodes if node["resource_type"] == "seed"]
         found = {
             node["name"]: node
-            for node in json.loads(path.read_text(encoding="utf-8"))["nodes"].values()
+            for node in nodes
             if node.get("relation_name")
             and node["name"] in (SEEDS if node["resource_type"] == "seed" else MODELS)
         }
@@ -87,7 +90,8 @@ def read_marts(project_dir: Path) -> Marts:
     ]
     if not headers:
         raise ExportError(EXIT_BUILD, f"{path} gives sync_users no handshake_header: run dbt build")
-    return Marts({name: node["relation_name"] for name, node in found.items()}, headers)
+    relations = {name: node["relation_name"] for name, node in found.items()}
+    return Marts(relations, headers, {Path(seed).name: seed for seed in seeds})
 
 
 def check_relations(database: Database, marts: Marts) -> None:
