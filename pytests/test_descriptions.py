@@ -8,6 +8,7 @@ lists. A failure lists every undescribed item.
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,6 +167,24 @@ def test_every_var_is_described_on_the_docs_site_and_in_the_readme(
         if f"`{name}`" not in overview["block_contents"] or f"`{name}`" not in readme
     ]
     assert not missing, f"vars not described in the __overview__ doc block and README: {missing}"
+
+
+def test_readme_code_table_is_the_issue_codes_seed() -> None:
+    """README's table of codes is seeds/issue_codes.csv: same codes, order,
+    severities, descriptions and advice (the seed is the one definition)."""
+    with (PROJECT_ROOT / "seeds" / "issue_codes.csv").open(encoding="utf-8", newline="") as file:
+        seed = sorted(csv.DictReader(file), key=lambda row: int(row["sort_order"]))
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Error and warning codes", 1)[1].split("\n## ", 1)[0]
+    table = [
+        [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        for line in section.splitlines()
+        if line.startswith("| `")
+    ]
+    assert table == [
+        [f"`{row['code']}`", row["severity"], row["description"], row["advice"]] for row in seed
+    ]
+    assert [int(row["sort_order"]) for row in seed] == list(range(1, len(seed) + 1))
 
 
 def test_docs_site_sends_no_usage_statistics(sample_build: SampleBuild) -> None:

@@ -1,7 +1,8 @@
 """End-to-end tests: the real pipeline on fixture inputs, in temporary copies.
 
 Each scenario copies the project (dbt_project.yml, profiles.yml, macros,
-models, tests, scripts and seeds/ (yml and reference seeds); never .venv, target, data,
+models, tests, scripts and the project's own files of seeds/: its ymls and
+the reference seeds such as issue_codes.csv; never .venv, target, data,
 output or .git) into a temporary folder base/project, puts the five input CSV
 files into its seeds/, and runs, with that copy as the working directory:
 
@@ -219,10 +220,11 @@ def make_project(base: Path, inputs: Path) -> Project:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in PROJECT_FOLDERS:
         shutil.copytree(PROJECT_ROOT / name, root / name, ignore=ignore)
-    # The seeds' yml and the reference seeds (issue_codes, handshake_presets),
-    # then the five inputs of the fixture over the sample's.
     seeds = root / "seeds"
-    shutil.copytree(PROJECT_ROOT / "seeds", seeds)
+    seeds.mkdir()
+    for path in (PROJECT_ROOT / "seeds").iterdir():
+        if path.name not in INPUT_FILES:  # the ymls and the reference seeds
+            shutil.copy2(path, seeds / path.name)
     for name in INPUT_FILES:
         shutil.copy2(inputs / name, seeds / name)
     database_dir = base / "db"

@@ -37,7 +37,8 @@
     {%- endfor -%}
     {%- set rows = [] -%}
     {%- set seeds = graph.nodes.values() | selectattr('resource_type', 'equalto', 'seed')
-        | selectattr('package_name', 'equalto', project_name) | sort(attribute='name') -%}
+        | selectattr('package_name', 'equalto', project_name)
+        | rejectattr('name', 'equalto', 'dbt_project_evaluator_exceptions') | sort(attribute='name') -%}
     {%- for seed in seeds -%}
         {%- set source_node = sources.get(seed.name) -%}
         {%- set file_name = seed.name ~ '.csv' -%}

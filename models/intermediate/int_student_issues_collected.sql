@@ -311,6 +311,7 @@ issues as (
 
 final as (
     select
+        {{ composite_key(['issues.student_id', 'issues.code']) }} as issue_id,
         issues.student_id,
         students.username,
         issues.code,

@@ -8,6 +8,7 @@ issues as (
 -- writes them verbatim.
 final as (
     select
+        issue_id,
         {{ escape_formula('severity') }} as severity,
         {{ escape_formula('code') }} as code,
         {{ escape_formula('student_id') }} as student_id,

@@ -17,6 +17,7 @@ cleaned as (
 
 deduplicated as (
     select
+        {{ composite_key(['student_id', 'major_name']) }} as student_major_id,
         student_id,
         major_name,
         max(case when is_primary then 1 else 0 end) = 1 as is_primary
