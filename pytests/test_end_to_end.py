@@ -985,6 +985,6 @@ def test_export_messages_print_no_personal_data(
 
 
 def test_report_page_holds_no_names_or_email_addresses(small_run: Run) -> None:
-    # The report shows student_id and username only (scripts/report.py).
+    # The report shows student_id and username only (handshake_export's template).
     page = small_run.files[REPORT_FILE].decode("utf-8")
     assert_no_personal_data(page, personal_values(SMALL))

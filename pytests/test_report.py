@@ -1,7 +1,7 @@
-"""Tests of scripts/report.py: the HTML sync report, rendered from rows and a
-manifest made up here (no database), then the report of a real export of the
-sample seeds. The export's own suite checks that the page is written with
-the other files; test_browser.py opens it in Chromium."""
+"""Tests of report.html (scripts/handshake_export/report.py and its template):
+the page rendered from rows and a manifest made up here (no database), then the
+report of a real export of the sample seeds. The export's own suite checks that
+the page is written with the other files; test_browser.py opens it in Chromium."""
 
 from __future__ import annotations
 
