@@ -108,8 +108,9 @@ def _checksum(path: Path, method: str | None) -> str:
 
 
 def _check_inputs(project_dir: Path, database: Database, marts: Marts, number: int) -> None:
-    """A seed is this project's own file (dbt records an absolute path, of another
-    folder when its parse cache came from a copy of the project)."""
+    """A seed is this project's own file when it has one (dbt records an absolute
+    path, of another folder when its parse cache came from a copy of the project);
+    else (--project-dir without seeds, as benchmarks/run.py) the recorded one."""
     relation = beside(marts.relations["sync_runs"], "build_inputs")
     if not database.has_relation(relation):
         return
@@ -120,7 +121,8 @@ def _check_inputs(project_dir: Path, database: Database, marts: Marts, number: i
         if not where:
             continue
         seed = marts.seed_files.get(name)
-        path = project_dir / (seed if seed and str(where).endswith(seed) else str(where))
+        path = project_dir / seed if seed and str(where).endswith(seed) else None
+        path = path if path is not None and path.exists() else project_dir / str(where)
         if size is None and method is None:  # a relation of sis_schema / handshake_schema
             count = None if path.exists() or row_count is None else int(row_count)
             changed = (
