@@ -4,7 +4,7 @@
                              [--seed S] [--work-dir DIR] [--results FILE]
 
 For each size (100k and 1M students; 10M with --with-10m) it generates the
-inputs once (scripts/generate_students.py, reused while the generator, the seed
+inputs once (benchmarks/generate_students.py, reused while the generator, the seed
 and the size are unchanged), then measures, in the same run:
 
 1. the project end to end: `dbt build` of every model and every data test
@@ -140,7 +140,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def generate_inputs(students: int, seed: int, data_dir: Path) -> tuple[float, dict[str, int]]:
     """Generate the five input files once; reuse them while nothing changed."""
-    generator = PROJECT_ROOT / "scripts" / "generate_students.py"
+    generator = PROJECT_ROOT / "benchmarks" / "generate_students.py"
     stamp = hashlib.sha256(generator.read_bytes()).hexdigest() + f" {students} {seed}\n"
     stamp_file = data_dir / ".stamp"
     seconds = 0.0

@@ -744,6 +744,44 @@ def test_export_refuses_after_a_failing_data_test(
     assert file_states(output_dir) == before
 
 
+def test_export_refuses_a_stale_build(tmp_path: Path) -> None:
+    """Issue 12, as a new user tried it: after a successful build and export,
+    sis_students.csv is replaced by a Latin-1 file and dbt build fails while
+    parsing it (before any hook runs, so the build log and target/ stay as
+    they were). The export refuses (exit 3), naming the input, and writes
+    nothing; the same without the failed build (an input changed and nobody
+    rebuilt); and after a later dbt invocation that failed while parsing."""
+    project = make_project(tmp_path, SMALL)
+    require_success(project.dbt_build(None, *UNIT_TESTS_EXCLUDED), "dbt build")
+    output_dir = tmp_path / "out"
+    require_success(project.export(output_dir), "export_csv.py")
+    before = file_states(output_dir)
+    seed = project.seed("sis_students.csv")
+    original = seed.read_bytes()
+    seed.write_bytes(original.decode("utf-8").encode("latin-1"))
+    assert original != seed.read_bytes()
+
+    rebuilt = project.dbt_build(None, *UNIT_TESTS_EXCLUDED)
+    assert rebuilt.returncode != 0
+    for attempt in ("after the failed build", "after the input changed"):
+        refused = project.export(output_dir)
+        assert refused.returncode == 3, (attempt, tail(refused))
+        message = output_of(refused)
+        assert "the input sis_students.csv changed since the last build" in message, attempt
+        assert "nothing was written" in message and "Traceback" not in message
+        assert file_states(output_dir) == before
+        shutil.rmtree(project.root / "logs", ignore_errors=True)
+
+    seed.write_bytes(original)
+    require_success(project.export(output_dir), "export_csv.py with the inputs of the build")
+    (project.root / "models" / "broken.yml").write_text("version: 2\nmodels: [\n")
+    assert project.dbt_build(None, *UNIT_TESTS_EXCLUDED).returncode != 0
+    refused = project.export(output_dir)
+    assert refused.returncode == 3, tail(refused)
+    assert "dbt build failed after the last complete build" in output_of(refused)
+    assert "logs/dbt.log" in output_of(refused)
+
+
 # ---------------------------------------------------------------------------
 # 6. Malformed inputs
 
@@ -867,7 +905,10 @@ def expected_with_lookback_30() -> dict[str, bytes]:
 def test_makefile_run_is_the_three_plain_commands() -> None:
     makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "scripts/check_inputs.py $(INPUT_DIR)" in makefile
-    assert "dbt build --target $(TARGET) --vars '$(VARS)'" in makefile
+    # The production build: every model and data test (the unit tests run in make test).
+    assert "dbt build --target $(TARGET) --exclude-resource-type unit_test --vars '$(VARS)'" in (
+        makefile
+    )
     assert "scripts/export_csv.py --output-dir $(OUTPUT_DIR) --target $(TARGET)" in makefile
 
 
@@ -944,6 +985,6 @@ def test_export_messages_print_no_personal_data(
 
 
 def test_report_page_holds_no_names_or_email_addresses(small_run: Run) -> None:
-    # The report shows student_id and username only (scripts/report.py).
+    # The report shows student_id and username only (handshake_export's template).
     page = small_run.files[REPORT_FILE].decode("utf-8")
     assert_no_personal_data(page, personal_values(SMALL))

@@ -1,8 +1,13 @@
-"""Tests of scripts/export_csv.py against a fake dbt project in tmp_path.
+"""Tests of scripts/export_csv.py (the package handshake_export) against a
+fake dbt project in tmp_path.
 
-Each test builds a DuckDB file holding the six mart tables, a profiles.yml that
-points at it, and target/manifest.json + target/run_results.json. No test
-touches the real project's data/, output/ or target/.
+Each test builds a DuckDB file holding the mart tables as the build leaves
+them (sync_runs with its preflight columns, sync_run_issue_counts, the report
+marts formula-escaped, the issue_codes seed), a profiles.yml that points at
+it, and target/manifest.json (with the Handshake headers as column meta) +
+target/run_results.json. The fake warehouse decides; the tests check that the
+export writes what it holds. No test touches the real project's data/,
+output/ or target/.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import signal
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,6 +32,8 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
 import export_csv  # noqa: E402
+from handshake_export import EXIT_BUILD, EXIT_MASS_DISABLE, cli, files, warehouse  # noqa: E402
+from handshake_export import marts as mart_queries  # noqa: E402
 
 DATE = "20260615"
 USERS_FILE = f"{DATE}_users.csv"
@@ -42,7 +49,17 @@ HANDSHAKE_HEADER = (
     "primary_education:start_date,primary_education:end_date,"
     "primary_education:currently_attending,disabled\n"
 )
-FILE_COLUMNS = [column for column, _ in export_csv.HANDSHAKE_COLUMNS]
+# (mart column, Handshake header): the meta the marts' yml gives each column.
+HANDSHAKE_COLUMNS = [(header.split(":")[-1], header) for header in HANDSHAKE_HEADER[:-1].split(",")]
+FILE_COLUMNS = [column for column, _ in HANDSHAKE_COLUMNS]
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+TRANSITION_FLAGS = [
+    "is_moved_to_alumni",
+    "is_returning",
+    "is_re_enabled",
+    "is_disabled_by_policy",
+    "is_end_date_cleared",
+]
 # The build log row of the fake build (macros/record_build_start.sql, record_build_end.sql).
 INVOCATION_ID = "00000000-0000-0000-0000-000000000001"
 BUILD_LOG_COLUMNS = (
@@ -270,19 +287,31 @@ class Project:
         target = self.root / "target"
         target.mkdir(exist_ok=True)
         prefix = f'"{catalog}".' if catalog else ""
-        nodes = {
+        relation = f'{prefix}"{schema}"."{{}}"'.format
+        nodes: dict[str, Any] = {
             f"model.handshake_alumni.{name}": {
                 "resource_type": "model",
                 "name": name,
-                "relation_name": f'{prefix}"{schema}"."{name}"',
+                "relation_name": relation(name),
             }
-            for name in export_csv.MART_MODELS
+            for name in mart_queries.MODELS
         }
-        nodes["seed.handshake_alumni.sis_students"] = {
-            "resource_type": "seed",
-            "name": "sis_students",
-            "relation_name": f'{prefix}"{schema}"."sis_students"',
+        nodes["model.handshake_alumni.sync_users"]["columns"] = {
+            column: {"name": column, "meta": {"handshake_header": header}}
+            for column, header in [
+                *HANDSHAKE_COLUMNS[:2],
+                ("student_id", None),
+                *HANDSHAKE_COLUMNS[2:],
+            ]
+            if header
         }
+        for name in ("sis_students", "issue_codes"):
+            nodes[f"seed.handshake_alumni.{name}"] = {
+                "resource_type": "seed",
+                "name": name,
+                "relation_name": relation(name),
+                "original_file_path": f"seeds/{name}.csv",
+            }
         (target / "manifest.json").write_text(json.dumps({"nodes": nodes}), encoding="utf-8")
         self.write_run_results(statuses)
 
@@ -309,68 +338,121 @@ class Project:
             connection.close()
 
 
+def escaped(row: Sequence[Any]) -> list[Any]:
+    """A report mart's row as the build leaves it (macros/rendering/escape_formula.sql)."""
+    return [
+        "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
+        for value in row
+    ]
+
+
+def sync_runs_row(marts: Marts) -> list[Any]:
+    """The run's row as sync_runs computes it (settings, counts, preflight)."""
+    users = marts.users
+    changed = [row for row in users if row["is_record_changed"]]
+    disabled = sum(1 for row in changed if row["is_newly_disabled"])
+    emails = sum(1 for row in users if row["is_email_changed"])
+    outcomes = [row[2] for row in marts.outcomes]
+    return [
+        marts.as_of_date,
+        30,
+        180,
+        None,
+        *(outcomes.count(outcome) for outcome in ("exported", "skipped", "rejected")),
+        len(users),
+        len(changed),
+        disabled,
+        emails,
+        round(disabled / len(changed), 4) if changed else 0.0,
+        round(emails / len(users), 4) if users else 0.0,
+        bool(changed) and disabled * 2 >= len(changed),
+        bool(users) and emails * 10 >= len(users),
+        0.5,
+        0.1,
+    ]
+
+
+def update_row(row: dict[str, Any], marts: Marts) -> list[Any]:
+    reasons = {outcome[1]: outcome[3] for outcome in marts.outcomes}
+    flags = [
+        row["school_year_name"] == "Alumni",
+        row["school_year_name"] != "Alumni",
+        row["disabled"] == "FALSE",
+        row["disabled"] == "TRUE",
+        row["end_date"] == "**CLEAR**",
+    ]
+    return [
+        *(row[c] for c in FILE_COLUMNS),
+        row["student_id"],
+        reasons.get(row["username"]),
+        *flags,
+    ]
+
+
+def tables(marts: Marts, text: str = "varchar") -> dict[str, tuple[str, list[Any]]]:
+    """Each table of the fake build: its columns and rows."""
+    handshake = ", ".join(f"{column} {text}" for column in FILE_COLUMNS)
+    flags = ", ".join(f"{flag} boolean" for flag in TRANSITION_FLAGS)
+    counts: dict[tuple[str, str], list[int]] = {}
+    for severity, code, *_, order in marts.issues:
+        counts.setdefault((severity, code), [order, 0])[1] += 1
+    return {
+        "sync_users": (
+            f"{handshake}, student_id {text}, is_record_changed boolean,"
+            " is_newly_disabled boolean, is_email_changed boolean",
+            [[row[c] for c in USER_COLUMNS] for row in marts.users],
+        ),
+        "alumni_updates": (
+            f"{handshake}, student_id {text}, outcome_reason text, {flags}",
+            [update_row(row, marts) for row in marts.users if row["username"] in marts.updates],
+        ),
+        "import_issues": (
+            f"severity text, code text, student_id {text}, username {text}, detail {text},"
+            " code_order integer",
+            [[*escaped(row[:5]), row[5]] for row in marts.issues],
+        ),
+        "student_outcomes": (
+            f"student_id {text}, username {text}, outcome text, reason text",
+            [escaped(row) for row in marts.outcomes],
+        ),
+        "password_notices": (
+            f"username {text}, email_address text, first_name text, student_id text",
+            [escaped(row) for row in marts.notices],
+        ),
+        "sync_runs": (
+            "as_of_date date, campus_email_grace_days integer, alumni_lookback_days integer,"
+            " disable_alumni_after_days integer, exported_count bigint, skipped_count bigint,"
+            " rejected_count bigint, sync_row_count bigint, changed_row_count bigint,"
+            " newly_disabled_row_count bigint, email_change_count bigint,"
+            " newly_disabled_share double precision, email_change_share double precision,"
+            " is_mass_disable boolean, is_email_change_warning boolean,"
+            " mass_disable_threshold decimal(5, 4), email_change_threshold decimal(5, 4)",
+            [sync_runs_row(marts)],
+        ),
+        "sync_run_issue_counts": (
+            "severity text, code text, sort_order integer, issue_count bigint",
+            [[severity, code, *value] for (severity, code), value in counts.items()],
+        ),
+        "issue_codes": (
+            "code text, severity text, sort_order integer, advice text, description text",
+            [
+                [code, severity, value[0], f"Advice on {code}.", code]
+                for (severity, code), value in counts.items()
+            ],
+        ),
+        "build_log": (BUILD_LOG_COLUMNS, [FINISHED_BUILD]),
+    }
+
+
 def write_database(path: Path, marts: Marts) -> None:
     path.unlink(missing_ok=True)
     connection = duckdb.connect(str(path))
     try:
-        text_columns = ", ".join(f"{column} varchar" for column in FILE_COLUMNS)
-        connection.execute(
-            f"create table sync_users ({text_columns}, student_id varchar,"
-            " is_record_changed boolean, is_newly_disabled boolean, is_email_changed boolean)"
-        )
-        connection.execute(f"create table alumni_updates ({text_columns}, student_id varchar)")
-        connection.execute(
-            "create table import_issues (severity varchar, code varchar, student_id varchar,"
-            " username varchar, detail varchar, code_order integer)"
-        )
-        connection.execute(
-            "create table student_outcomes (student_id varchar, username varchar,"
-            " outcome varchar, reason varchar)"
-        )
-        connection.execute(
-            "create table password_notices (username varchar, email_address varchar,"
-            " first_name varchar, student_id varchar)"
-        )
-        connection.execute(
-            "create table sync_runs (as_of_date date, campus_email_grace_days integer,"
-            " alumni_lookback_days integer, disable_alumni_after_days integer,"
-            " student_count integer)"
-        )
-        connection.execute(
-            "insert into sync_runs values (?, 30, 180, null, ?)",
-            [marts.as_of_date, len(marts.outcomes)],
-        )
-        users = [[row[c] for c in USER_COLUMNS] for row in marts.users]
-        insert_rows(connection, "sync_users", users)
-        updates = [row for row in marts.users if row["username"] in marts.updates]
-        insert_rows(
-            connection,
-            "alumni_updates",
-            [[row[c] for c in [*FILE_COLUMNS, "student_id"]] for row in updates],
-        )
-        insert_rows(connection, "import_issues", as_written(marts.issues, 5))
-        insert_rows(connection, "student_outcomes", as_written(marts.outcomes, 4))
-        insert_rows(connection, "password_notices", as_written(marts.notices, 3))
-        connection.execute(f"create table build_log ({BUILD_LOG_COLUMNS})")
-        insert_rows(connection, "build_log", [FINISHED_BUILD])
+        for table, (columns, rows) in tables(marts).items():
+            connection.execute(f"create table {table} ({columns})")
+            insert_rows(connection, table, rows)
     finally:
         connection.close()
-
-
-def as_written(rows: list[tuple[Any, ...]], cells: int) -> list[tuple[Any, ...]]:
-    """Rows of a report mart as the build writes them: its first `cells` text
-    cells escaped like macros/rendering/escape_formula.sql (a leading
-    apostrophe before = + - @ tab CR); the export writes them verbatim."""
-    prefixes = ("=", "+", "-", "@", "\t", "\r")
-    return [
-        tuple(
-            "'" + value
-            if index < cells and isinstance(value, str) and value.startswith(prefixes)
-            else value
-            for index, value in enumerate(row)
-        )
-        for row in rows
-    ]
 
 
 def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[Any]) -> None:
@@ -534,11 +616,11 @@ def test_empty_marts_give_header_only_files(project: Project, run, out_dir: Path
 
 
 def test_sync_file_names_split_only_over_the_limit() -> None:
-    limit = export_csv.MAX_ROWS_PER_FILE
+    limit = files.MAX_ROWS_PER_FILE
     assert limit == 199_999
-    assert export_csv.sync_file_names(DATE, 0) == [USERS_FILE]
-    assert export_csv.sync_file_names(DATE, limit) == [USERS_FILE]
-    assert export_csv.sync_file_names(DATE, limit + 1) == [
+    assert files.sync_file_names(DATE, 0) == [USERS_FILE]
+    assert files.sync_file_names(DATE, limit) == [USERS_FILE]
+    assert files.sync_file_names(DATE, limit + 1) == [
         f"{DATE}_users_part01.csv",
         f"{DATE}_users_part02.csv",
     ]
@@ -552,7 +634,7 @@ def test_split_parts_and_stale_files(
     (out_dir / f"{DATE}_users_part03.csv").write_text("stale part\n")
     (out_dir / "20260101_users.csv").write_text("another day\n")
 
-    monkeypatch.setattr(export_csv, "MAX_ROWS_PER_FILE", 3)
+    monkeypatch.setattr(files, "MAX_ROWS_PER_FILE", 3)
     assert run().code == 0
     names = set(snapshot(out_dir))
     part1, part2 = f"{DATE}_users_part01.csv", f"{DATE}_users_part02.csv"
@@ -561,11 +643,11 @@ def test_split_parts_and_stale_files(
     assert first.startswith(HANDSHAKE_HEADER) and second.startswith(HANDSHAKE_HEADER)
     assert first[len(HANDSHAKE_HEADER) :] + second[len(HANDSHAKE_HEADER) :] == "".join(unsplit_rows)
     assert first.count("@") == 3 and second.count("@") == 1
-    files = manifest(out_dir)["files"]
-    assert files[part1]["rows"] == 3 and files[part2]["rows"] == 1
-    assert USERS_FILE not in files
+    listed = manifest(out_dir)["files"]
+    assert listed[part1]["rows"] == 3 and listed[part2]["rows"] == 1
+    assert USERS_FILE not in listed
 
-    monkeypatch.setattr(export_csv, "MAX_ROWS_PER_FILE", 199_999)
+    monkeypatch.setattr(files, "MAX_ROWS_PER_FILE", 199_999)
     assert run().code == 0
     assert set(snapshot(out_dir)) == ALL_FILES | {"20260101_users.csv"}
     assert read(out_dir, "20260101_users.csv") == "another day\n"
@@ -594,7 +676,7 @@ def with_flags(count: int, changed: int, newly_disabled: int, email_changes: int
 def test_mass_disable_stops_and_writes_nothing(project: Project, run, out_dir: Path) -> None:
     project.write(with_flags(count=6, changed=4, newly_disabled=2, email_changes=0))
     result = run()
-    assert result.code == export_csv.EXIT_MASS_DISABLE == 4
+    assert result.code == EXIT_MASS_DISABLE == 4
     assert "--allow-mass-disable" in result.err and "2 of 4" in result.err
     assert not out_dir.exists()
 
@@ -632,7 +714,7 @@ def test_email_change_warning_at_ten_percent(
     project.write(with_flags(count=count, changed=1, newly_disabled=0, email_changes=1))
     result = run()
     assert result.code == 0
-    assert (export_csv.EMAIL_CHANGE_WARNING in result.err) is warned
+    assert (cli.EMAIL_CHANGE_WARNING in result.err) is warned
     assert ("WARNING" in result.out) is warned
     preflight = manifest(out_dir)["preflight"]
     assert preflight["email_change_warning"] is warned
@@ -650,7 +732,7 @@ def test_refuses_without_a_build_log(project: Project, run, out_dir: Path) -> No
     connection.execute("delete from build_log")
     connection.close()
     result = run()
-    assert result.code == export_csv.EXIT_BUILD == 3
+    assert result.code == EXIT_BUILD == 3
     assert "no dbt build is recorded in the database: run dbt build first" in result.err
     connection = duckdb.connect(str(project.database))
     connection.execute("drop table build_log")
@@ -739,6 +821,167 @@ def test_failing_nodes_are_named_up_to_ten(project: Project, run, out_dir: Path)
 
 
 # ---------------------------------------------------------------------------
+# A stale build: a later dbt invocation failed, or an input changed
+
+
+def failed_invocation_log(command: str, success: bool, target_path: str = "None") -> str:
+    """The lines logs/dbt.log holds for a dbt invocation (dbt 1.11's text format)."""
+    report = json.dumps({"command_name": command, "command_success": success})
+    return (
+        "[0m01:00:00.0 [debug] [MainThread]: running dbt with arguments {'log_cache_events':"
+        f" 'False', 'target_path': '{target_path}', 'log_path': 'logs'}}\n"
+        f"[0m01:00:01.0 [debug] [MainThread]: Resource report: {report}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("log", "refused"),
+    [
+        (failed_invocation_log("build", False), True),
+        (failed_invocation_log("seed", False), True),
+        (failed_invocation_log("build", True), False),
+        (failed_invocation_log("docs", False), False),
+        (failed_invocation_log("build", False, "target/make-test"), False),
+        # A failure before the build's own lines (they name its invocation id).
+        (
+            failed_invocation_log("build", False) + f"where invocation_id = '{INVOCATION_ID}'\n",
+            False,
+        ),
+    ],
+    ids=["build_failed", "seed_failed", "build_passed", "docs_failed", "other_target", "before"],
+)
+def test_refuses_after_a_later_failed_dbt_invocation(
+    project: Project, run, out_dir: Path, log: str, refused: bool
+) -> None:
+    # e.g. dbt build stopping while it parses a seed that is not UTF-8: no
+    # hook runs and target/ stays as it was; logs/dbt.log records the failure.
+    (project.root / "logs").mkdir()
+    (project.root / "logs" / "dbt.log").write_text(log, encoding="utf-8")
+    result = run()
+    assert result.code == (EXIT_BUILD if refused else 0), result.err
+    if refused:
+        assert "failed after the last complete build" in result.err
+        assert "logs/dbt.log" in result.err and "nothing was written" in result.err
+        assert not out_dir.exists()
+
+
+def record_inputs(project: Project, rows: list[tuple[Any, ...]]) -> None:
+    connection = duckdb.connect(str(project.database))
+    connection.execute(
+        "create table build_inputs (build_number integer, input_name varchar, path varchar,"
+        " size_bytes bigint, sha256 varchar, checksum_method varchar, row_count bigint)"
+    )
+    insert_rows(connection, "build_inputs", rows)
+    connection.close()
+
+
+def test_refuses_when_an_input_changed_since_the_build(
+    project: Project, run, out_dir: Path
+) -> None:
+    seed = project.root / "seeds" / "sis_students.csv"
+    seed.parent.mkdir()
+    seed.write_bytes(b"student_id\n001\n")
+    digest = hashlib.sha256(seed.read_bytes()).hexdigest()
+    stripped = hashlib.sha256(b"student_id\n001").hexdigest()
+    record_inputs(
+        project,
+        [
+            (1, "sis_students.csv", str(seed), 15, digest, "sha256", 1),
+            (
+                1,
+                "handshake_users.csv",
+                "seeds/handshake_users.csv",
+                None,
+                None,
+                "dbt_seed_checksum",
+                0,
+            ),
+            (1, "sis_class_levels.csv", "main.sync_runs", None, None, None, 1),  # a source table
+        ],
+    )
+    (project.root / "seeds" / "handshake_users.csv").write_bytes(b"username\n\n")
+    connection = duckdb.connect(str(project.database))
+    connection.execute(
+        "update build_inputs set sha256 = ? where input_name = 'handshake_users.csv'",
+        [hashlib.sha256(b"username").hexdigest()],
+    )
+    connection.close()
+    assert run().code == 0
+    before = snapshot(out_dir)
+
+    seed.write_bytes("student_id\n\xe9\n".encode("latin-1") + b"0")  # same size, other bytes
+    result = run()
+    assert result.code == EXIT_BUILD
+    assert "the input sis_students.csv changed since the last build" in result.err
+    assert snapshot(out_dir) == before
+
+    # dbt records a seed by an absolute path, of another folder when its parse
+    # cache came from a copy of the project: the export checks its own file.
+    connection = duckdb.connect(str(project.database))
+    connection.execute(
+        "update build_inputs set path = '/elsewhere/seeds/sis_students.csv',"
+        " sha256 = ? where input_name = 'sis_students.csv'",
+        [digest],
+    )
+    connection.close()
+    result = run()
+    assert result.code == EXIT_BUILD and "the input sis_students.csv changed" in result.err
+
+    seed.unlink()
+    result = run()
+    assert (
+        result.code == EXIT_BUILD and "sis_students.csv" in result.err and "missing" in result.err
+    )
+    assert snapshot(out_dir) == before
+    assert stripped  # (dbt's seed checksum: the text stripped, as handshake_users.csv above)
+
+
+def test_refuses_when_a_source_table_changed_since_the_build(
+    project: Project, run, out_dir: Path
+) -> None:
+    record_inputs(project, [(1, "sis_students.csv", "main.student_outcomes", None, None, None, 7)])
+    assert run().code == 0
+    connection = duckdb.connect(str(project.database))
+    connection.execute("delete from student_outcomes where student_id = 'S4'")
+    connection.close()
+    result = run()
+    assert result.code == EXIT_BUILD and "the input sis_students.csv changed" in result.err
+
+
+def test_headers_come_from_the_manifest(project: Project, run, out_dir: Path) -> None:
+    path = project.root / "target" / "manifest.json"
+    data = json.loads(path.read_text())
+    columns = data["nodes"]["model.handshake_alumni.sync_users"]["columns"]
+    columns["disabled"]["meta"]["handshake_header"] = "disabled_renamed"
+    path.write_text(json.dumps(data))
+    assert run().code == 0
+    header = HANDSHAKE_HEADER.replace(",disabled\n", ",disabled_renamed\n")
+    assert read(out_dir, USERS_FILE).startswith(header)
+    assert read(out_dir, UPDATE_FILE).startswith(header)
+
+
+def test_report_counts_every_transition_past_its_table(project: Project) -> None:
+    marts = Marts(updates=["Zed", "alice", "bob", "émile"])
+    project.write(marts)
+    database = warehouse.connect({"type": "duckdb", "path": str(project.database)})
+    try:
+        rows = mart_queries.report_rows(database, mart_queries.read_marts(project.root), 1)
+    finally:
+        database.close()
+    assert [row[0] for row in rows["transitions"]] == ["Zed"]
+    assert rows["transition_counts"] == {
+        "total": 4,
+        "is_moved_to_alumni": 1,
+        "is_returning": 3,
+        "is_disabled_by_policy": 0,
+        "is_re_enabled": 1,
+        "is_end_date_cleared": 1,
+    }
+    assert len(rows["issues"]) == 1
+    assert [code for _, code, _, _ in rows["codes"]][:2] == ["missing_username", "invalid_name"]
+
+
+# ---------------------------------------------------------------------------
 # Safety of the writes
 
 
@@ -755,16 +998,16 @@ def test_file_and_directory_modes(project: Project, run, tmp_path: Path) -> None
 
 
 def exploding_write(after: int, error: BaseException):  # noqa: ANN201
-    """A replacement for _HashingSink.write that fails on its Nth call."""
-    original = export_csv._HashingSink.write
+    """A replacement for files.write_chunk that fails on its Nth call."""
+    original = files.write_chunk
     calls = 0
 
-    def write(sink: Any, text: str) -> int:
+    def write(raw: Any, digest: Any, text: str) -> None:
         nonlocal calls
         calls += 1
         if calls == after:
             raise error
-        return original(sink, text)
+        original(raw, digest, text)
 
     return write
 
@@ -786,7 +1029,7 @@ def test_failure_mid_write_keeps_previous_files(
     marts = Marts()
     marts.users[0]["first_name"] = "Emile"
     project.write(marts)
-    monkeypatch.setattr(export_csv._HashingSink, "write", exploding_write(8, error))
+    monkeypatch.setattr(files, "write_chunk", exploding_write(8, error))
     result = run()
     assert result.code == code
     assert snapshot(out_dir) == before  # no temp file, nothing replaced
@@ -798,22 +1041,21 @@ def test_sigterm_mid_write_leaves_no_temp_file(
     assert run().code == 0
     before = snapshot(out_dir)
 
-    def terminate(sink: Any, text: str) -> int:
+    def terminate(raw: Any, digest: Any, text: str) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
-        return 0
 
-    monkeypatch.setattr(export_csv._HashingSink, "write", terminate)
+    monkeypatch.setattr(files, "write_chunk", terminate)
     result = run()
     assert result.code == 130
     assert snapshot(out_dir) == before
-    assert signal.getsignal(signal.SIGTERM) is not export_csv._interrupt
+    assert signal.getsignal(signal.SIGTERM) is not cli.interrupt
 
 
 def test_failure_in_a_new_directory_removes_it(
     project: Project, run, out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failing = exploding_write(3, OSError(5, "I/O error"))
-    monkeypatch.setattr(export_csv._HashingSink, "write", failing)
+    monkeypatch.setattr(files, "write_chunk", failing)
     assert run().code == 6
     assert not out_dir.exists()
 
@@ -829,40 +1071,6 @@ def test_leftovers_of_a_killed_export_are_removed(project: Project, run, out_dir
         (out_dir / name).write_bytes(b"not the export's")
     assert run().code == 0
     assert set(snapshot(out_dir)) == ALL_FILES | set(kept)
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"username": "alice"}, "repeated or out-of-order username"),
-        ({"username": "  "}, "blank username"),
-        ({"email_address": "Bob@Example.edu"}, "repeats an email address"),
-        ({"email_address": None}, "blank email address"),
-    ],
-)
-def test_bad_sync_rows_abort_before_any_rename(
-    project: Project, run, out_dir: Path, change: dict[str, Any], message: str
-) -> None:
-    assert run().code == 0
-    before = snapshot(out_dir)
-    marts = Marts()
-    marts.users.append(user("zoe", "zoe@example.edu", "S9"))
-    marts.users[-1].update(change)
-    project.write(marts)
-    result = run()
-    assert result.code == export_csv.EXIT_DATA == 5
-    assert message in result.err
-    assert snapshot(out_dir) == before
-
-
-def test_repeated_username_in_the_alumni_update_file(project: Project, run, out_dir: Path) -> None:
-    project.write(Marts())
-    connection = duckdb.connect(str(project.database))
-    connection.execute("insert into alumni_updates select * from alumni_updates")
-    connection.close()
-    result = run()
-    assert result.code == 5 and "alumni update file" in result.err
-    assert not out_dir.exists()
 
 
 # ---------------------------------------------------------------------------
@@ -986,135 +1194,17 @@ def test_help_documents_exit_codes(tmp_path: Path) -> None:
     assert usage.returncode == 2
 
 
-def streamed(rows: int) -> Iterator[tuple[str, str]]:
-    for number in range(rows):
-        yield (f"u{number:05d}", f"u{number:05d}@example.edu")
-
-
-def test_checked_rows_stream_lazily() -> None:
-    # The check is a generator: it never needs the whole table in a list.
-    rows = export_csv.checked_handshake_rows(streamed(10**9), "sync file")
-    assert list(next(rows)) == ["u00000", "u00000@example.edu"]
-    assert list(next(rows)) == ["u00001", "u00001@example.edu"]
-
-
-ORDER = "is a repeated or out-of-order username (code-point order)"
-
-
-# (row number, column, bad value, the message's problem) in 12,000 good rows.
-BAD_ROWS = [
-    (1, 0, " ", "has a blank username"),
-    (5_001, 0, "u04999", ORDER),
-    (7_001, 1, "U00003@example.edu ", "repeats an email address"),
-    (7_002, 1, "u07000@example.edu", "repeats an email address"),
-    (11_999, 1, None, "has a blank email address"),
-    (12_000, 0, "u11998", ORDER),
-]
-
-
-@pytest.mark.parametrize(("number", "column", "value", "problem"), BAD_ROWS)
-def test_checked_rows_name_the_first_bad_row_across_batches(
-    number: int, column: int, value: str | None, problem: str
-) -> None:
-    # The message names the row (counted from 1 over the whole file), and
-    # every row before it passes.
-    rows = [list(row) for row in streamed(12_000)]
-    rows[number - 1][column] = value
-    passed = []
-    with pytest.raises(export_csv.ExportError) as raised:
-        passed.extend(export_csv.checked_handshake_rows(rows, "sync file"))
-    assert raised.value.message == f"sync file: row {number} {problem}"
-    assert [list(row) for row in passed] == rows[: number - 1]
-
-
-def checked_in_duckdb(tmp_path: Path, rows: list[list[str | None]]) -> None:
-    """check_handshake_rows (the export's checks on DuckDB) on a sync_users of `rows`."""
-    path = tmp_path / "rows.duckdb"
-    connection = duckdb.connect(str(path))
-
-    def literal(value: str | None) -> str:
-        return "null" if value is None else "'" + value.replace("'", "''") + "'"
-
-    values = ", ".join(f"({literal(row[0])}, {literal(row[1])})" for row in rows)
-    connection.execute(
-        f"create table sync_users as select * from (values {values}) as v(username, email_address)"
-    )
-    connection.close()
-    database = export_csv._connect_duckdb(str(path))
-    try:
-        export_csv.check_handshake_rows(database, "sync_users", "sync file")
-    finally:
-        database.close()
-
-
-@pytest.mark.parametrize(("number", "column", "value", "problem"), BAD_ROWS)
-def test_checks_in_duckdb_name_the_same_first_bad_row(
-    tmp_path: Path, number: int, column: int, value: str | None, problem: str
-) -> None:
-    # On DuckDB the export checks the rows of a file in one query.
-    rows: list[list[str | None]] = [list(row) for row in streamed(12_000)]
-    rows[number - 1][column] = value
-    with pytest.raises(export_csv.ExportError) as raised:
-        checked_in_duckdb(tmp_path, rows)
-    assert raised.value.message == f"sync file: row {number} {problem}"
-    assert raised.value.exit_code == export_csv.EXIT_DATA
-
-
-def test_checks_in_duckdb_pass_every_good_row(tmp_path: Path) -> None:
-    checked_in_duckdb(tmp_path, [list(row) for row in streamed(12_000)])
-
-
-def test_checked_rows_pass_every_good_row_in_order() -> None:
-    rows = list(streamed(12_345))
-    checked = export_csv.checked_handshake_rows(iter(rows), "sync file")
-    assert [list(row) for row in checked] == [list(row) for row in rows]
-
-
 # ---------------------------------------------------------------------------
 # PostgreSQL (opt-in: needs a server)
 
 
 def write_postgres(connection: Any, schema: str, marts: Marts) -> None:
     """The marts in PostgreSQL, text columns with a non-bytewise (ICU) collation."""
-    text = 'text collate "und-x-icu"'
-    columns = ", ".join(f"{column} {text}" for column in FILE_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(f"create schema {schema}")
         cursor.execute(f"set search_path to {schema}")
-        cursor.execute(
-            f"create table sync_users ({columns}, student_id {text},"
-            " is_record_changed boolean, is_newly_disabled boolean,"
-            " is_email_changed boolean)"
-        )
-        cursor.execute(f"create table alumni_updates ({columns}, student_id {text})")
-        cursor.execute(
-            f"create table import_issues (severity text, code text, student_id {text},"
-            f" username {text}, detail {text}, code_order integer)"
-        )
-        cursor.execute(
-            f"create table student_outcomes (student_id {text}, username {text},"
-            " outcome text, reason text)"
-        )
-        cursor.execute(
-            f"create table password_notices (username {text}, email_address text,"
-            " first_name text, student_id text)"
-        )
-        cursor.execute(
-            "create table sync_runs (as_of_date date, campus_email_grace_days integer,"
-            " alumni_lookback_days integer, disable_alumni_after_days integer)"
-        )
-        cursor.execute("insert into sync_runs values (%s, 30, 180, null)", [marts.as_of_date])
-        cursor.execute(f"create table build_log ({BUILD_LOG_COLUMNS})")
-        cursor.execute(f"insert into build_log values ({', '.join(['%s'] * 8)})", FINISHED_BUILD)
-        updates = [row for row in marts.users if row["username"] in marts.updates]
-        tables = {
-            "sync_users": [[row[c] for c in USER_COLUMNS] for row in marts.users],
-            "alumni_updates": [[row[c] for c in [*FILE_COLUMNS, "student_id"]] for row in updates],
-            "import_issues": as_written(marts.issues, 5),
-            "student_outcomes": as_written(marts.outcomes, 4),
-            "password_notices": as_written(marts.notices, 3),
-        }
-        for table, rows in tables.items():
+        for table, (columns, rows) in tables(marts, 'text collate "und-x-icu"').items():
+            cursor.execute(f"create table {table} ({columns.replace('varchar', 'text')})")
             for row in rows:
                 marks = ", ".join(["%s"] * len(row))
                 cursor.execute(f"insert into {table} values ({marks})", list(row))
@@ -1146,10 +1236,3 @@ def test_postgres_export_is_byte_identical_to_duckdb(
             cursor.execute(f"drop schema if exists {schema} cascade")
         connection.commit()
         connection.close()
-
-
-def test_report_cells_starting_like_a_formula_get_an_apostrophe() -> None:
-    cells = ["=1", "+1", "-1", "@a", "\tx", "\rx", "a=1", "", None, "O'Brien"]
-    assert list(export_csv.report_rows([cells])) == [
-        ["'=1", "'+1", "'-1", "'@a", "'\tx", "'\rx", "a=1", "", "", "O'Brien"]
-    ]

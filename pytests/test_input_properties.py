@@ -11,9 +11,9 @@ the pipeline, in milliseconds:
   quoting, column order and extra columns: both read back every cell;
 - check_inputs.py: accepts all of those files, and names the file and the
   line of the first byte that is not UTF-8;
-- the export's CSV writer (Staging.write_csv): any cell text round-trips
-  through Python's csv reader and DuckDB's read_csv;
-- the export's report_rows: no cell a spreadsheet would run survives.
+- the export's CSV writer (files.Staging.write_csv): any cell text round-trips
+  through Python's csv reader and DuckDB's read_csv, and the lines DuckDB
+  renders in SQL (marts.rendered_select) are the Python writer's bytes.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import duckdb
-import pytest
 from dbt_common.clients.agate_helper import from_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -36,7 +35,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
 import check_inputs  # noqa: E402
-import export_csv  # noqa: E402
+from handshake_export import files, marts  # noqa: E402
 
 COLUMNS = check_inputs.REQUIRED_COLUMNS["sis_student_majors.csv"]
 FAST = settings(
@@ -204,8 +203,8 @@ def test_check_inputs_names_the_line_of_the_first_byte_not_utf8(
 def test_export_writer_round_trips_any_cell(tmp_path: Path, rows: list[list[str]]) -> None:
     header = ["username", "email_address", "first_name"]
     with TemporaryDirectory(dir=tmp_path) as folder:
-        with export_csv.Staging(Path(folder)) as staging:
-            staged = staging.write_csv("out.csv", header, rows)
+        with files.Staging(Path(folder)) as staging:
+            staged = staging.write_csv("out.csv", header, rows, rendered=False)
             path = staging.publish(staged)
         data = path.read_bytes()
         assert not data.startswith(b"\xef\xbb\xbf")
@@ -216,38 +215,23 @@ def test_export_writer_round_trips_any_cell(tmp_path: Path, rows: list[list[str]
         assert [[as_read(value) for value in row] for row in by_duckdb] == rows
 
 
-def python_written(rows: list[list[str | None]], escape_formulas: bool) -> bytes:
-    """The bytes of the rows as Staging.write_csv writes cells (no header)."""
-    sink = io.BytesIO()
-    writer = export_csv._CsvRowWriter(export_csv._HashingSink(sink))
-    writer.writerows(list(export_csv.report_rows(rows)) if escape_formulas else rows)
-    return sink.getvalue()
-
-
 @FAST
-@given(
-    st.lists(st.lists(st.one_of(st.none(), cells), min_size=3, max_size=3), max_size=8),
-    st.booleans(),
-)
+@given(st.lists(st.lists(st.one_of(st.none(), cells), min_size=3, max_size=3), max_size=8))
 def test_lines_rendered_by_duckdb_are_the_python_writers_bytes(
-    rows: list[list[str | None]], escape_formulas: bool
+    rows: list[list[str | None]],
 ) -> None:
     connection = duckdb.connect()
     connection.execute("create table cells (number integer, a text, b text, c text)")
     for number, row in enumerate(rows):
         connection.execute("insert into cells values (?, ?, ?, ?)", [number, *row])
-    sql = export_csv.rendered_select(
-        "cells", ["number"], ["a", "b", "c"], escape_formulas, "number"
-    )
-    lines = [row[-1] for row in connection.execute(sql).fetchall()]
+    sql = marts.rendered_select("cells", ["a", "b", "c"], "number")
+    lines = [row[0] for row in connection.execute(sql).fetchall()]
     connection.close()
-    assert "".join(line + "\n" for line in lines).encode("utf-8") == python_written(
-        rows, escape_formulas
-    )
+    rendered = "".join(line + "\n" for line in lines)
+    assert rendered.encode("utf-8") == files.csv_text(rows).encode("utf-8")
 
 
-@pytest.mark.parametrize("escape_formulas", [False, True])
-def test_rendered_lines_cover_every_quoting_case(escape_formulas: bool) -> None:
+def test_rendered_lines_cover_every_quoting_case() -> None:
     # Each quoting rule at least once, whatever hypothesis draws.
     rows: list[list[str | None]] = [
         ["plain", None, ""],
@@ -258,57 +242,4 @@ def test_rendered_lines_cover_every_quoting_case(escape_formulas: bool) -> None:
         ["#hash", " lead", "trail "],
         ["é", "NULL", '"'],
     ]
-    test_lines_rendered_by_duckdb_are_the_python_writers_bytes.hypothesis.inner_test(
-        rows, escape_formulas
-    )
-
-
-def test_whitespace_is_what_str_strip_removes() -> None:
-    every = "".join(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace())
-    assert every == export_csv.WHITESPACE
-
-
-# Usernames and emails close to each other: blanks of every kind, case, repeats.
-handshake_text = st.one_of(
-    st.none(),
-    st.text(alphabet="abAB é" + export_csv.WHITESPACE[:12] + "\u3000\xa0", max_size=3),
-)
-
-
-@FAST
-@given(st.lists(st.tuples(handshake_text, handshake_text), max_size=8))
-def test_handshake_rows_checked_in_duckdb_stop_where_python_stops(
-    rows: list[tuple[str | None, str | None]],
-) -> None:
-    connection = duckdb.connect()
-    connection.execute("create table users (username text, email_address text)")
-    for row in rows:
-        connection.execute("insert into users values (?, ?)", list(row))
-    # Repeated usernames: the same order of the tied rows on both sides.
-    order = "username nulls last, email_address nulls last"
-    ordered = connection.execute(f"select * from users order by {order}").fetchall()
-    sql = export_csv.first_bad_handshake_row_sql("users", order)
-    found = connection.execute(sql, [export_csv.WHITESPACE]).fetchall()
-    connection.close()
-    try:
-        list(export_csv.checked_handshake_rows(ordered, "file"))
-        expected: list[str] = []
-    except export_csv.ExportError as error:
-        expected = [error.message]
-    problems = export_csv.HANDSHAKE_ROW_PROBLEMS
-    assert [f"file: row {number} {problems[code - 1]}" for number, code in found] == expected
-
-
-@FAST
-@given(st.lists(st.one_of(st.none(), cells, st.integers()), max_size=6))
-def test_report_rows_leave_nothing_a_spreadsheet_would_run(row: list[Any]) -> None:
-    (escaped,) = export_csv.report_rows([row])
-    assert not any(cell.startswith(export_csv.FORMULA_PREFIXES) for cell in escaped)
-    for original, cell in zip(row, escaped, strict=True):
-        text = "" if original is None else str(original)
-        assert cell == ("'" + text if text.startswith(export_csv.FORMULA_PREFIXES) else text)
-
-
-@pytest.mark.parametrize("prefix", export_csv.FORMULA_PREFIXES)
-def test_every_formula_prefix_is_escaped(prefix: str) -> None:
-    assert list(export_csv.report_rows([[prefix + "x"]])) == [["'" + prefix + "x"]]
+    test_lines_rendered_by_duckdb_are_the_python_writers_bytes.hypothesis.inner_test(rows)

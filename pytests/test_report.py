@@ -1,22 +1,19 @@
-"""Tests of scripts/report.py: the HTML sync report, rendered from rows and a
-manifest made up here (no database), then the report of a real export of the
-sample seeds. The export's own suite checks that the page is written with
-the other files; test_browser.py opens it in Chromium."""
+"""Tests of report.html (scripts/handshake_export/report.py and its template):
+the page rendered from rows and a manifest made up here (no database), then the
+report of a real export of the sample seeds. The export's own suite checks that
+the page is written with the other files; test_browser.py opens it in Chromium."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import pytest
 
 if TYPE_CHECKING:
     from conftest import SampleBuild
@@ -24,42 +21,28 @@ if TYPE_CHECKING:
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
-import export_csv  # noqa: E402
-import report  # noqa: E402
+from handshake_export import report  # noqa: E402
 
-COLUMNS = tuple(column for column, _ in export_csv.HANDSHAKE_COLUMNS)
-
-
-def handshake_row(username: str, email: str, **values: str) -> list[str]:
-    row = dict.fromkeys(COLUMNS, "")
-    row.update(username=username, email_address=email, first_name="Secret", **values)
-    return [row[column] for column in COLUMNS]
-
-
-UPDATES = [
-    handshake_row("ada", "ada@example.edu", school_year_name="Alumni", end_date="2026-05-30"),
-    handshake_row(
-        "bo",
-        "bo.private@gmail.com",
-        school_year_name="Masters",
-        end_date="**CLEAR**",
-        disabled="FALSE",
-    ),
-    handshake_row("cy", "cy@example.edu", school_year_name="Alumni", disabled="TRUE"),
+# alumni_updates rows as marts.report_rows reads them: username, student_id,
+# outcome_reason, school_year_name and the flags is_moved_to_alumni,
+# is_returning, is_disabled_by_policy, is_re_enabled, is_end_date_cleared.
+TRANSITIONS = [
+    ("ada", "S1", "recent_alumni", "Alumni", True, False, False, False, False),
+    ("bo", "S2", "returning_student", "Masters", False, True, False, True, True),
+    ("cy", "S3", "alumni_record_outdated", "Alumni", True, False, True, False, False),
 ]
 ISSUES = [
     ("error", "missing_username", "010", None, "username is blank"),
     ("error", "unsafe_value", "011", "<b>x</b>", '</td><script>alert("x")</script>'),
     ("warning", "invalid_gpa", "S4", "bob", "cumulative_gpa '5' is not a number\r\nfrom 0 to 4"),
 ]
-OUTCOMES = [
-    ("010", None, "rejected", "missing_username"),
-    ("011", "<b>x</b>", "rejected", "unsafe_value"),
-    ("S1", "ada", "exported", "recent_alumni"),
-    ("S2", "bo", "exported", "returning_student"),
-    ("S3", "cy", "exported", "alumni_record_outdated"),
-    ("S4", "bob", "exported", "current_student"),
+CODES = [
+    ("error", "missing_username", 1, "Fill the username in the SIS."),
+    ("error", "unsafe_value", 1, "Remove the leading = + - @ tab or CR (spreadsheet formula)."),
+    ("warning", "invalid_gpa", 1, "Correct the GPA (a number in 0-4); it was sent blank."),
 ]
+# The students of the issue files: (student_id, username).
+KNOWN = {("010", ""), ("011", "<b>x</b>"), ("S1", "ada"), ("S2", "bo"), ("S3", "cy"), ("S4", "bob")}
 
 
 def make_manifest(**changes: Any) -> dict[str, Any]:
@@ -100,17 +83,25 @@ def make_manifest(**changes: Any) -> dict[str, Any]:
 
 
 def collect(
-    updates: Iterable[Sequence[Any]] = UPDATES,
-    issues: Iterable[Sequence[Any]] = ISSUES,
-    outcomes: Iterable[Sequence[Any]] = OUTCOMES,
+    transitions: Sequence[Sequence[Any]] = TRANSITIONS,
+    issues: Sequence[Sequence[Any]] = ISSUES,
+    codes: Sequence[Sequence[Any]] = CODES,
     max_rows: int = report.MAX_TABLE_ROWS,
-) -> report.ReportData:
-    """Stream the rows through ReportData in the export's order."""
-    data = report.ReportData(COLUMNS, max_rows=max_rows)
-    for stream in (data.updates(updates), data.issues(issues), data.outcomes(outcomes)):
-        for _ in stream:
-            pass
-    return data
+    counts: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """The rows marts.report_rows returns for the page."""
+    flags = ["is_moved_to_alumni", "is_returning", "is_disabled_by_policy", "is_re_enabled"]
+    flags.append("is_end_date_cleared")
+    totals = {
+        flag: sum(1 for row in transitions if row[4 + index]) for index, flag in enumerate(flags)
+    }
+    return {
+        "thresholds": (0.5, 0.1),
+        "codes": list(codes),
+        "transitions": list(transitions[:max_rows]),
+        "transition_counts": counts or {"total": len(transitions), **totals},
+        "issues": list(issues[:max_rows]),
+    }
 
 
 class Cells(HTMLParser):
@@ -235,54 +226,46 @@ def test_rendering_is_deterministic() -> None:
 
 
 def test_transitions_show_username_student_id_and_the_change_only() -> None:
-    data = collect()
-    assert data.update_total == 3
-    assert data.transitions() == [
-        report.Transition("ada", "S1", "school year: Alumni (graduated)"),
-        report.Transition(
+    page = report.render(make_manifest(), collect())
+    table = cells(page).tables["transition-table"]
+    assert [text for _, text in table] == [
+        "username",
+        "student_id",
+        "what changes",
+        *("ada", "S1", "school year: Alumni (graduated)"),
+        *(
             "bo",
             "S2",
             "school year: Alumni to Masters; re-enabled; end date cleared (returning student)",
         ),
-        report.Transition(
-            "cy", "S3", "school year: Alumni; disabled (missed transition corrected)"
-        ),
+        *("cy", "S3", "school year: Alumni; disabled (missed transition corrected)"),
     ]
-    assert dict(data.transition_counts) == {
-        "to_alumni": 2,
-        "returning": 1,
-        "disabled": 1,
-        "re_enabled": 1,
-        "end_date_cleared": 1,
+    counts = {
+        attributes["data-transitions"]: text
+        for attributes, text in cells(page).tables["transition-counts"]
+        if "data-transitions" in attributes
     }
-    page = report.render(make_manifest(), data)
-    table = cells(page).tables["transition-table"]
-    assert [text for _, text in table[:3]] == ["username", "student_id", "what changes"]
-    # No email address and no name of the Handshake rows reaches the page.
-    for hidden in ("ada@example.edu", "bo.private@gmail.com", "cy@example.edu", "Secret"):
-        assert hidden not in page
+    assert counts == {
+        "to_alumni": "2",
+        "returning": "1",
+        "disabled": "1",
+        "re_enabled": "1",
+        "end_date_cleared": "1",
+        "total": "3",
+    }
 
 
-def test_transition_counts_include_the_rows_past_the_table() -> None:
-    """Only max_rows rows are described on the page; every row is counted, and
-    a repeated combination of cells counts each time."""
-    updates = [*UPDATES, *UPDATES]
-    data = collect(updates=updates, max_rows=1)
-    assert data.update_total == 6
-    assert [transition.username for transition in data.transitions()] == ["ada"]
-    assert dict(data.transition_counts) == {
-        "to_alumni": 4,
-        "returning": 2,
-        "disabled": 2,
-        "re_enabled": 2,
-        "end_date_cleared": 2,
-    }
+def test_transition_counts_are_the_warehouse_counts_past_the_table() -> None:
+    counts = {"total": 1234, "is_moved_to_alumni": 1200, "is_returning": 34}
+    counts |= {"is_disabled_by_policy": 0, "is_re_enabled": 3, "is_end_date_cleared": 5}
+    page = report.render(make_manifest(), collect(max_rows=1, counts=counts))
+    assert "The first 1 of 1,234 rows are shown" in page
+    assert 'data-transitions="to_alumni">1,200<' in page
+    assert [text for _, text in cells(page).tables["transition-table"][3:]][:1] == ["ada"]
 
 
 def test_only_students_of_the_issue_files_are_named() -> None:
-    data = collect()
-    page = report.render(make_manifest(), data)
-    known = {(student_id, username or "") for student_id, username, _, _ in OUTCOMES}
+    page = report.render(make_manifest(), collect())
     parsed = cells(page).tables
     for table_id, id_column, name_column, width in (
         ("transition-table", 1, 0, 3),
@@ -292,14 +275,13 @@ def test_only_students_of_the_issue_files_are_named() -> None:
         rows = [body[index : index + width] for index in range(0, len(body), width)]
         assert rows
         for row in rows:
-            assert (row[id_column], row[name_column]) in known, row
+            assert (row[id_column], row[name_column]) in KNOWN, row
 
 
 def test_tables_are_capped_with_a_note() -> None:
     issues = [("error", "invalid_name", f"S{number}", f"u{number}", "x") for number in range(5)]
-    data = collect(issues=issues, max_rows=2)
-    assert (data.issues_shown, data.issue_total) == (2, 5)
-    page = report.render(make_manifest(), data)
+    manifest = make_manifest(issues={"error": {"invalid_name": 5}})
+    page = report.render(manifest, collect(issues=issues, max_rows=2))
     assert "The first 2 of 5 rows are shown" in page
     assert "u1" in page and "u2" not in page
 
@@ -308,7 +290,7 @@ def test_an_empty_run_says_so() -> None:
     manifest = make_manifest(
         issues={"error": {}, "warning": {}}, outcomes={"exported": 0, "rejected": 0, "skipped": 0}
     )
-    page = report.render(manifest, collect(updates=[], issues=[], outcomes=[]))
+    page = report.render(manifest, collect(transitions=[], issues=[], codes=[]))
     assert "No errors and no warnings in this run." in page
     assert "No record changes in this run." in page
     assert "No import issues." in page
@@ -323,35 +305,24 @@ def test_mass_disable_and_email_warnings_are_highlighted() -> None:
     assert "--allow-mass-disable" in page
 
 
-def test_advice_covers_every_code_in_the_spec_order() -> None:
-    seed = (PROJECT_ROOT / "seeds" / "issue_codes.csv").read_text(encoding="utf-8")
-    rows = sorted(csv.DictReader(io.StringIO(seed)), key=lambda row: int(row["sort_order"]))
-    assert {row["code"]: row["advice"] for row in rows} == report.CODE_ADVICE
-    assert list(report.CODE_ADVICE) == [row["code"] for row in rows]
-
-
-@pytest.mark.parametrize("severity", report.SEVERITIES)
-def test_issue_codes_are_listed_in_the_spec_order(severity: str) -> None:
-    codes = [code for code in reversed(report.CODE_ADVICE)][:3]
-    manifest = make_manifest(issues={severity: dict.fromkeys(codes, 1)})
-    page = report.render(manifest, collect())
-    shown = [
-        attributes["data-manifest"].rsplit("/", 1)[1]
-        for attributes, _ in cells(page).tables["code-table"]
-        if "data-manifest" in attributes
+def test_codes_are_listed_in_the_warehouse_order_with_their_advice() -> None:
+    # sync_run_issue_counts orders them (issue_codes.sort_order: the spec's table).
+    codes = [
+        ("warning", "invalid_gpa", 1, "Correct the GPA."),
+        ("error", "missing_username", 1, None),
     ]
-    assert shown == list(reversed(codes))
+    page = report.render(make_manifest(), collect(codes=codes))
+    table = cells(page).tables["code-table"]
+    shown = [
+        attributes["data-manifest"] for attributes, _ in table if "data-manifest" in attributes
+    ]
+    assert shown == ["/issues/warning/invalid_gpa", "/issues/error/missing_username"]
+    texts = [text for _, text in table]
+    assert "Correct the GPA." in texts and "See the error codes in README.md." in texts
 
 
 # ---------------------------------------------------------------------------
 # The report of a real export (the sample seeds, conftest.sample_build)
-
-
-def export_csv_cell(cell: str) -> str:
-    """A report cell of a CSV file as the database held it."""
-    if cell.startswith("'") and cell[1:].startswith(export_csv.FORMULA_PREFIXES):
-        return cell[1:]
-    return cell
 
 
 def test_report_of_the_sample_is_byte_identical_on_a_rerun(sample_build: SampleBuild) -> None:
@@ -370,10 +341,8 @@ def test_report_of_the_sample_holds_no_more_personal_data_than_the_issue_files(
 ) -> None:
     page = (sample_build.output_dir / "report.html").read_text(encoding="utf-8")
     with (sample_build.output_dir / "student_outcomes.csv").open(encoding="utf-8") as file:
-        # The CSV file puts an apostrophe before formula-like cells; the page does not.
-        known = {
-            (row["student_id"], export_csv_cell(row["username"])) for row in csv.DictReader(file)
-        }
+        # The page shows the cells as the files hold them (formula-escaped by the marts).
+        known = {(row["student_id"], row["username"]) for row in csv.DictReader(file)}
     parsed = cells(page).tables
     for table_id, id_column, name_column, width in (
         ("transition-table", 1, 0, 3),
@@ -403,3 +372,10 @@ def test_report_of_the_sample_holds_no_more_personal_data_than_the_issue_files(
         if len(student[column].strip()) >= 3
     }
     assert not [name for name in names if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text)]
+
+
+def test_preflight_labels_show_the_builds_thresholds() -> None:
+    page = report.render(make_manifest(), collect() | {"thresholds": (0.3, 0.25)})
+    assert "newly disable (stop at 30 %)" in page and "change an email (warn at 25 %)" in page
+    default = report.render(make_manifest(), collect())
+    assert "(stop at 50 %)" in default and "(warn at 10 %)" in default

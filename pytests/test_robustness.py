@@ -581,22 +581,23 @@ MID_WRITE = r"""
 import os, sys, time
 sys.path.insert(0, "scripts")
 import export_csv
+from handshake_export.warehouse import Database
 
 ready, mode = sys.argv[1], sys.argv[2]
-original = export_csv.Database.stream
+original = Database.stream
 
 
-def paused(database, sql):
-    for number, row in enumerate(original(database, sql)):
+def paused(database, sql, streaming=True):
+    for number, row in enumerate(original(database, sql, streaming)):
         yield row
-        if number == 0 and mode == "pause":
+        if streaming and number == 0 and mode == "pause":
             open(ready, "w").close()
             time.sleep(600)
-        if number == 0 and mode == "fail":
+        if streaming and number == 0 and mode == "fail":
             raise OSError(28, "No space left on device")
 
 
-export_csv.Database.stream = paused
+Database.stream = paused
 sys.exit(export_csv.main(sys.argv[3:]))
 """
 

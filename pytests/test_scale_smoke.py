@@ -1,6 +1,6 @@
 """The scale benchmark at a smoke size: what `benchmarks/run.py` checks, on 2,000 students.
 
-scripts/generate_students.py writes the inputs; the project (dbt build with
+benchmarks/generate_students.py writes the inputs; the project (dbt build with
 every model and data test, reading the CSV files in place, then the export)
 and the floor (benchmarks/floor.sql, one DuckDB script) must write the same
 sync rows. Timings are not asserted: they are benchmark figures
@@ -23,7 +23,7 @@ import pytest
 pytestmark = pytest.mark.scale
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-GENERATOR = PROJECT_ROOT / "scripts" / "generate_students.py"
+GENERATOR = PROJECT_ROOT / "benchmarks" / "generate_students.py"
 STUDENTS = "2000"
 SEED = 1
 

@@ -103,28 +103,26 @@ def test_duckdb_and_spark_write_byte_identical_files(tmp_path: Path) -> None:
     assert not (project / "metastore_db").exists(), "Spark wrote outside HANDSHAKE_SPARK_DIR"
 
 
-def load_export_csv() -> Any:
+def load_package(name: str) -> Any:
     sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
     try:
-        return importlib.import_module("export_csv")
+        return importlib.import_module(f"handshake_export.{name}")
     finally:
         sys.path.pop(0)
 
 
 def test_build_log_is_quoted_as_the_engine_quotes_sync_runs() -> None:
-    export_csv = load_export_csv()
-    assert export_csv.build_log_relation('"db"."main"."sync_runs"') == '"db"."main"."build_log"'
-    assert export_csv.build_log_relation("handshake_alumni.sync_runs") == (
-        "handshake_alumni.build_log"
-    )
-    assert export_csv.build_log_relation("`handshake_alumni`.`sync_runs`") == (
-        "`handshake_alumni`.`build_log`"
+    beside = load_package("build").beside
+    assert beside('"db"."main"."sync_runs"', "build_log") == '"db"."main"."build_log"'
+    assert beside("handshake_alumni.sync_runs", "build_log") == "handshake_alumni.build_log"
+    assert beside("`handshake_alumni`.`sync_runs`", "build_inputs") == (
+        "`handshake_alumni`.`build_inputs`"
     )
 
 
 def test_export_reaches_spark_through_the_local_session_only() -> None:
-    export_csv = load_export_csv()
-    with pytest.raises(export_csv.ExportError) as raised:
-        export_csv.connect({"type": "spark", "method": "thrift", "host": "example.edu"})
-    assert raised.value.exit_code == export_csv.EXIT_USAGE
+    warehouse = load_package("warehouse")
+    with pytest.raises(warehouse.ExportError) as raised:
+        warehouse.connect({"type": "spark", "method": "thrift", "host": "example.edu"})
+    assert raised.value.exit_code == warehouse.EXIT_USAGE
     assert "method: session" in raised.value.message

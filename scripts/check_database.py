@@ -2,14 +2,11 @@
 
     python scripts/check_database.py [--target T] [--project-dir .]
 
-DuckDB lets one process write a database file at a time. When another
-process holds it (a running dbt build or export, a notebook, the DuckDB CLI),
-dbt stops with a long Python traceback; this check says instead, in one line,
-which file is locked and by which process. The path comes from the dbt
-profile `handshake_alumni` in <project>/profiles.yml (the target is --target,
-else $HANDSHAKE_TARGET, else the profile's default), as dbt and the export
-read it. Other engines (PostgreSQL) and a database that does not exist yet
-pass: there is nothing to check.
+DuckDB lets one process write a database file at a time; when another holds
+it (a running build or export, a notebook, the DuckDB CLI), dbt stops with a
+long traceback. This says in one line which file is locked and by which
+process. The path comes from the dbt profile, as dbt and the export read it;
+other engines and a database not created yet pass.
 
 Exit codes: 0 the database can be opened; 1 it is locked or cannot be opened;
 2 usage or profile error.
@@ -24,7 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
-from export_csv import ExportError, load_target
+from handshake_export import ExportError
+from handshake_export.warehouse import load_target
 
 EXIT_OK = 0
 EXIT_LOCKED = 1

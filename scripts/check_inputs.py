@@ -37,61 +37,37 @@ import yaml
 
 # The required columns of each input file; extra columns are ignored by the models.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "sis_students.csv": (
-        "student_id",
-        "username",
-        "auth_identifier",
-        "first_name",
-        "last_name",
-        "campus_email",
-        "personal_email",
-        "class_level",
-        "education_level",
-        "cumulative_gpa",
-        "program_start_date",
-        "expected_graduation_date",
-        "graduation_date",
-        "enrollment_status",
-        "campus_email_expires_on",
-        "sso_enabled",
-    ),
-    "sis_student_majors.csv": ("student_id", "major_name", "is_primary"),
-    "sis_class_levels.csv": ("class_level", "school_year_name"),
-    "handshake_users.csv": (
-        "username",
-        "email_address",
-        "school_year_name",
-        "primary_education:start_date",
-        "primary_education:end_date",
-        "primary_education:currently_attending",
-        "disabled",
-    ),
-    "institution_email_domains.csv": ("domain",),
+    name: tuple(columns.split())
+    for name, columns in {
+        "sis_students.csv": "student_id username auth_identifier first_name last_name"
+        " campus_email personal_email class_level education_level cumulative_gpa"
+        " program_start_date expected_graduation_date graduation_date enrollment_status"
+        " campus_email_expires_on sso_enabled",
+        "sis_student_majors.csv": "student_id major_name is_primary",
+        "sis_class_levels.csv": "class_level school_year_name",
+        "handshake_users.csv": "username email_address school_year_name"
+        " primary_education:start_date primary_education:end_date"
+        " primary_education:currently_attending disabled",
+        "institution_email_domains.csv": "domain",
+    }.items()
 }
 DEFAULT_DIRECTORY = "seeds"
-# Bad rows (and warnings) listed per file before "and N more".
-MAX_ROWS_LISTED = 10
-# dbt seed's agate loader (PostgreSQL, Spark) loads a text cell that is one of
-# these, after trimming and lower-casing, as NULL; DuckDB (dbt-duckdb's seed
-# COPY and raw_data_dir's read_csv) keeps the text.
+MAX_ROWS_LISTED = 10  # bad rows (and warnings) listed per file before "and N more"
+# dbt seed's agate loader (PostgreSQL, Spark) loads a text cell that reads null (trimmed,
+# any case) as NULL; DuckDB (dbt-duckdb's seed COPY and raw_data_dir's read_csv) keeps it.
 SEED_NULL_TEXTS = frozenset({"null"})
 
 
 def _decode(path: Path, data: bytes) -> tuple[str | None, list[str]]:
-    """The file's text without a BOM, or None when it is not UTF-8."""
-    problems: list[str] = []
-    if data.startswith(codecs.BOM_UTF8):
-        # Excel's "CSV UTF-8" writes one; dbt seed and DuckDB's read_csv skip it.
-        data = data[len(codecs.BOM_UTF8) :]
+    """The file's text without a BOM (Excel's "CSV UTF-8" writes one; dbt seed and
+    DuckDB skip it), or None and the problem when it is not UTF-8."""
+    data = data.removeprefix(codecs.BOM_UTF8)
     try:
-        return data.decode("utf-8"), problems
+        return data.decode("utf-8"), []
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        problems.append(
-            f"{path}: line {line}: not UTF-8 (byte 0x{data[error.start]:02X}); "
-            "save the file as UTF-8"
-        )
-        return None, problems
+        byte = f"byte 0x{data[error.start]:02X}"
+        return None, [f"{path}: line {line}: not UTF-8 ({byte}); save the file as UTF-8"]
 
 
 def _missing_columns(path: Path, header: list[str], required: Sequence[str]) -> list[str]:
@@ -100,36 +76,11 @@ def _missing_columns(path: Path, header: list[str], required: Sequence[str]) -> 
         for name, count in Counter(header).items()
         if count > 1 and name in required
     ]
-    for column in required:
-        if column in header:
-            continue
+    for column in [column for column in required if column not in header]:
         near = [name for name in header if name.strip().lower() == column]
         hint = f" (found {near[0]!r}: check case and spaces)" if near else ""
         problems.append(f"{path}: missing required column {column!r}{hint}")
     return problems
-
-
-def _field_count_problem(path: Path, line: int, row: list[str], width: int) -> str:
-    if not row:
-        return (
-            f"{path}: line {line}: blank line (dbt seed would load it as a row of "
-            "empty values); delete it"
-        )
-    return f"{path}: line {line}: {len(row)} fields, the header has {width}"
-
-
-def _null_text_warning(path: Path, line: int, header: list[str], row: list[str]) -> str | None:
-    columns = [
-        header[index]
-        for index, cell in enumerate(row[: len(header)])
-        if cell.strip().lower() in SEED_NULL_TEXTS
-    ]
-    if not columns:
-        return None
-    return (
-        f"{path}: line {line}: warning: {', '.join(columns)} reads NULL, an empty cell for "
-        "dbt seed on PostgreSQL and Spark but the text NULL on DuckDB; leave blank cells empty"
-    )
 
 
 def _listed(path: Path, lines: list[str], what: str) -> list[str]:
@@ -144,26 +95,34 @@ def _row_problems(
 ) -> list[str]:
     """Rows whose field count differs from the header's, by physical line;
     cells that read null go to `warnings`."""
-    width = len(header)
-    bad_rows: list[str] = []
-    null_rows: list[str] = []
+    width, bad_rows, null_rows, malformed = len(header), [], [], []
     line = reader.line_num + 1  # the line where the next record starts
     try:
         for row in reader:
-            if len(row) != width:
-                bad_rows.append(_field_count_problem(path, line, row, width))
-            warning = _null_text_warning(path, line, header, row)
-            if warning:
-                null_rows.append(warning)
+            if not row:
+                bad_rows.append(
+                    f"{path}: line {line}: blank line (dbt seed would load it as a row of "
+                    "empty values); delete it"
+                )
+            elif len(row) != width:
+                bad_rows.append(f"{path}: line {line}: {len(row)} fields, the header has {width}")
+            nulls = [
+                name
+                for name, cell in zip(header, row, strict=False)
+                if cell.strip().lower() in SEED_NULL_TEXTS
+            ]
+            if nulls:
+                null_rows.append(
+                    f"{path}: line {line}: warning: {', '.join(nulls)} reads NULL, an empty cell"
+                    " for dbt seed on PostgreSQL and Spark but the text NULL on DuckDB; leave"
+                    " blank cells empty"
+                )
             line = reader.line_num + 1
     except csv.Error as error:
-        malformed = f"{path}: line {line}: malformed CSV ({error}); check its quotes"
-    else:
-        malformed = None
+        malformed = [f"{path}: line {line}: malformed CSV ({error}); check its quotes"]
     if warnings is not None:
         warnings += _listed(path, null_rows, "rows with cells that read NULL")
-    problems = _listed(path, bad_rows, "rows with the wrong number of fields")
-    return problems + ([malformed] if malformed else [])
+    return _listed(path, bad_rows, "rows with the wrong number of fields") + malformed
 
 
 def check_file(path: Path, required: Sequence[str], warnings: list[str] | None = None) -> list[str]:

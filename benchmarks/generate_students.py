@@ -1,6 +1,6 @@
 """Generate realistic, deterministic input files of any size (SPEC section 2).
 
-    python scripts/generate_students.py --students N --seed S --output-dir DIR
+    python benchmarks/generate_students.py --students N --seed S --output-dir DIR
                                         [--as-of-date 2026-06-15]
 
 Writes the five input files into DIR: sis_students.csv, sis_student_majors.csv,

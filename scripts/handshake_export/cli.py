@@ -1,0 +1,136 @@
+"""The command line: arguments, the order of the steps, the printed summary
+(counts and paths only, never names, usernames or email addresses)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from handshake_export import (
+    EXIT_INTERRUPTED,
+    EXIT_MASS_DISABLE,
+    EXIT_OK,
+    ExportError,
+    build,
+    marts,
+    outputs,
+    warehouse,
+)
+
+EMAIL_CHANGE_WARNING = (
+    "an automated sync will apply none of the email changes; upload the alumni update file manually"
+)
+
+
+def _percent(share: float) -> str:
+    return f"{float(share) * 100:.1f}%"
+
+
+def export(args: argparse.Namespace) -> int:
+    project_dir = Path(args.project_dir)
+    found = marts.read_marts(project_dir)
+    target_name, target = warehouse.load_target(project_dir, args.target)
+    database = warehouse.connect(target)
+    try:
+        build.check_build(project_dir, database, found)
+        marts.check_relations(database, found)
+        run = marts.read_run(database, found)
+        flight = run["preflight"]
+        if flight["mass_disable"] == "allowed" and not args.allow_mass_disable:
+            raise ExportError(
+                EXIT_MASS_DISABLE,
+                f"stopped: {flight['newly_disabled_rows']} of {flight['changed_rows']} changed"
+                f" rows ({_percent(flight['newly_disabled_share'])}) would disable an account,"
+                " and Handshake holds such a sync for manual approval. Check"
+                " disable_alumni_after_days, or re-run with --allow-mass-disable to write the"
+                " files anyway (nothing was written)",
+            )
+        if flight["email_change_warning"]:
+            print(
+                f"export_csv: warning: {flight['email_changes']} of {flight['sync_rows']} sync"
+                f" rows ({_percent(flight['email_change_share'])}) change an email address:"
+                f" {EMAIL_CHANGE_WARNING}",
+                file=sys.stderr,
+            )
+        manifest, written = outputs.write_outputs(database, found, run, Path(args.output_dir))
+    finally:
+        database.close()
+    print_summary(manifest, written, target_name)
+    return EXIT_OK
+
+
+def print_summary(manifest: dict[str, Any], written: list[Any], target_name: str) -> None:
+    flight = manifest["preflight"]
+    outcomes = ", ".join(f"{name} {n}" for name, n in sorted(manifest["outcomes"].items()))
+    issues = ", ".join(
+        f"{severity} {code} {n}"
+        for severity, codes in sorted(manifest["issues"].items())
+        for code, n in sorted(codes.items())
+    )
+    warning = f": WARNING {EMAIL_CHANGE_WARNING}" if flight["email_change_warning"] else ""
+    print(f"export_csv: as_of_date {manifest['as_of_date']}, target {target_name}")
+    print(f"outcomes: {outcomes}\nissues: {issues or 'none'}")
+    print(f"preflight: build tests {flight['build_tests']}")
+    print(
+        f"preflight: {flight['changed_rows']} of {flight['sync_rows']} sync rows change a"
+        f" record, {flight['newly_disabled_rows']} newly disabled"
+        f" ({_percent(flight['newly_disabled_share'])} of changed):"
+        f" mass disable {flight['mass_disable']}"
+    )
+    print(
+        f"preflight: {flight['email_changes']} email changes"
+        f" ({_percent(flight['email_change_share'])} of sync rows){warning}"
+    )
+    print("files:")
+    for path, rows in written:
+        print(f"  {path}" + ("" if rows is None else f": {rows} rows"))
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="export_csv.py",
+        description="Write the Handshake sync and alumni update files and their reports "
+        "from the dbt marts (run dbt build first).",
+        epilog="exit codes: 0 written; 2 usage; 3 dbt build missing, stale or had failing "
+        "tests; 4 mass-disable stop; 5 database or data problem (cannot connect, locked, "
+        "tables missing); 6 could not write outputs; 130 interrupted",
+    )
+    parser.add_argument("--output-dir", required=True, help="directory for the files (0700)")
+    parser.add_argument(
+        "--target", help="dbt target (default: $HANDSHAKE_TARGET, else the profile's)"
+    )
+    parser.add_argument(
+        "--allow-mass-disable",
+        action="store_true",
+        help="write the files even when the share of changed rows that would disable an "
+        "account reaches the build's mass_disable_threshold (50%% by default)",
+    )
+    parser.add_argument("--project-dir", default=".", help="the dbt project directory (default: .)")
+    return parser.parse_args(argv)
+
+
+def interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        previous_handler = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        previous_handler = None
+    try:
+        return export(args)
+    except ExportError as error:
+        print(f"export_csv: {error.message}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("export_csv: interrupted; no temporary file left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)

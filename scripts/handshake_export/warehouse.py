@@ -1,0 +1,217 @@
+"""The warehouse: the dbt profile `handshake_alumni` of <project>/profiles.yml
+(rendered as dbt renders it; the target is --target, else $HANDSHAKE_TARGET,
+else the profile's default) and one connect function per connection method,
+each returning a Database. A new method (e.g. Spark over Thrift) is one
+function and one line of CONNECTORS."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import jinja2
+import yaml
+
+from handshake_export import EXIT_DATA, EXIT_USAGE, ExportError, first_line
+
+PROFILE_NAME = "handshake_alumni"
+FETCH_SIZE = 10_000
+
+
+def _env_var(name: str, default: Any = None) -> Any:
+    """dbt's env_var(): the variable, else the default, else an error."""
+    if name in os.environ or default is not None:
+        return os.environ.get(name, default)
+    raise ExportError(EXIT_USAGE, f"profiles.yml needs the environment variable {name}")
+
+
+def _render(value: Any, environment: jinja2.Environment) -> Any:
+    """Render every string of a parsed profile, as dbt does."""
+    if isinstance(value, dict):
+        return {key: _render(item, environment) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_render(item, environment) for item in value]
+    if isinstance(value, str) and ("{{" in value or "{%" in value):
+        return environment.from_string(value).render()
+    return value
+
+
+def load_target(project_dir: Path, target: str | None) -> tuple[str, dict[str, Any]]:
+    """The chosen target's name and rendered settings from profiles.yml."""
+    path = project_dir / "profiles.yml"
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    environment.globals["env_var"] = _env_var
+    for name in ("as_number", "as_bool", "as_native", "as_text"):
+        environment.filters[name] = lambda value: value
+    try:
+        profile = yaml.safe_load(path.read_text(encoding="utf-8"))[PROFILE_NAME]
+        outputs = profile["outputs"]
+        name = target or os.environ.get("HANDSHAKE_TARGET") or profile["target"]
+        name = str(_render(name, environment))
+        if name not in outputs:
+            targets = ", ".join(sorted(outputs))
+            raise ExportError(EXIT_USAGE, f"target {name!r} is not in {path} (targets: {targets})")
+        return name, _render(outputs[name], environment)
+    except (OSError, yaml.YAMLError, jinja2.TemplateError, KeyError, TypeError) as err:
+        message = f"cannot read profile {PROFILE_NAME} from {path}: {first_line(err)}"
+        raise ExportError(EXIT_DATA, message) from err
+
+
+@dataclass
+class Database:
+    """A read-only connection: rows(sql, streaming) yields a query's rows
+    (streaming: a large result, fetched as it is written); errors are the
+    driver's exceptions."""
+
+    rows: Callable[[str, bool], Iterator[tuple[Any, ...]]]
+    close_connection: Callable[[], None]
+    errors: tuple[type[Exception], ...]
+    rollback: Callable[[], None] = lambda: None
+    collate: str = ""  # what makes text compare by code point, whatever the collation
+    renders_csv_lines: bool = False  # each CSV line rendered in SQL (marts.rendered_select)
+
+    def byte_order(self, column: str) -> str:
+        return f"{column}{self.collate} nulls last"
+
+    def stream(self, sql: str, streaming: bool = True) -> Iterator[tuple[Any, ...]]:
+        """The rows of a query; a database error is an ExportError (exit 5)."""
+        try:
+            yield from self.rows(sql, streaming)
+        except self.errors as error:
+            raise ExportError(EXIT_DATA, f"database error: {first_line(error)}") from error
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """All rows of a query with a small result."""
+        return list(self.stream(sql, streaming=False))
+
+    def has_relation(self, relation: str) -> bool:
+        try:
+            self.query(f"select * from {relation} where 1 = 0")
+        except ExportError:
+            self.rollback()
+            return False
+        return True
+
+    def close(self) -> None:
+        with contextlib.suppress(*self.errors):
+            self.close_connection()
+
+
+def _batches(cursor: Any, sql: str) -> Iterator[tuple[Any, ...]]:
+    """A DB-API cursor's rows of `sql`, FETCH_SIZE at a time."""
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(FETCH_SIZE):
+            yield from batch
+    finally:
+        cursor.close()
+
+
+def _connect_duckdb(target: dict[str, Any]) -> Database:
+    path = str(target.get("path", ":memory:"))  # relative to the working directory, as dbt's
+    try:
+        connection = duckdb.connect(path, read_only=True)
+        connection.execute("set enable_progress_bar = false")
+    except duckdb.Error as error:
+        text = str(error).lower()
+        if "lock" in text:
+            message = (
+                f"the database {path} is locked by another process (is dbt still "
+                "running?); wait for it to finish, then run the export again"
+            )
+        elif "does not exist" in text:
+            message = f"the database {path} does not exist: run dbt build first"
+        else:
+            message = f"cannot open the database {path}: {first_line(error)}"
+        raise ExportError(EXIT_DATA, message) from error
+    # On DuckDB the export renders each CSV line in SQL: at a million rows, fetching
+    # every cell and Python's csv module cost most of its time.
+    return Database(
+        lambda sql, streaming: _batches(connection.cursor(), sql),
+        connection.close,
+        (duckdb.Error,),
+        renders_csv_lines=True,
+    )
+
+
+def _connect_postgres(target: dict[str, Any]) -> Database:
+    try:
+        import psycopg2
+    except ImportError as error:
+        message = "psycopg2 is not installed: pip install -r requirements.txt"
+        raise ExportError(EXIT_DATA, message) from error
+    keys = ("host", "port", "user", "password", "dbname", "sslmode")
+    settings = {key: target[key] for key in keys if target.get(key) not in (None, "")}
+    try:
+        connection = psycopg2.connect(**settings)
+        # One snapshot for every query of the export.
+        connection.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    except psycopg2.Error as error:
+        message = f"cannot connect to PostgreSQL: {first_line(error)}"
+        raise ExportError(EXIT_DATA, message) from error
+    names = (f"export_csv_{number}" for number in itertools.count(1))
+
+    def rows(sql: str, streaming: bool) -> Iterator[tuple[Any, ...]]:
+        # A named cursor is server-side: rows travel as they are fetched.
+        cursor = connection.cursor(name=next(names)) if streaming else connection.cursor()
+        return _batches(cursor, sql)
+
+    errors = (psycopg2.Error,)
+    return Database(rows, connection.close, errors, connection.rollback, ' collate "C"')
+
+
+def _connect_spark_session(target: dict[str, Any]) -> Database:
+    """A local Spark session with the profile's settings, as dbt-spark's
+    `method: session` opens it (same warehouse folder and metastore)."""
+    try:
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        message = "pyspark is not installed: pip install -r requirements-spark.txt"
+        raise ExportError(EXIT_DATA, message) from error
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in (target.get("server_side_parameters") or {}).items():
+        builder = builder.config(str(key), str(value))
+    try:
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+    except (PySparkException, Py4JError, OSError) as error:
+        message = f"cannot start Spark (Java 17 is required): {first_line(error)}"
+        raise ExportError(EXIT_DATA, message) from error
+
+    def rows(sql: str, streaming: bool) -> Iterator[tuple[Any, ...]]:
+        return (tuple(row) for row in session.sql(sql).toLocalIterator())
+
+    return Database(rows, session.stop, (PySparkException, Py4JError))
+
+
+# One function per (type, connection method) of a dbt target.
+CONNECTORS: dict[tuple[str, str | None], Callable[[dict[str, Any]], Database]] = {
+    ("duckdb", None): _connect_duckdb,
+    ("postgres", None): _connect_postgres,
+    ("spark", "session"): _connect_spark_session,
+}
+
+
+def connect(target: dict[str, Any]) -> Database:
+    engine = str(target.get("type", ""))
+    method = target.get("method") if engine == "spark" else None
+    if connector := CONNECTORS.get((engine, method)):
+        return connector(target)
+    if engine == "spark":
+        methods = ", ".join(str(m) for e, m in CONNECTORS if e == "spark")
+        raise ExportError(
+            EXIT_USAGE,
+            f"the export reaches Spark with method: {methods} only, not {method!r}"
+            " (README: Running on Spark)",
+        )
+    raise ExportError(
+        EXIT_USAGE, f"target type {engine!r} is not supported (duckdb, postgres, spark)"
+    )
