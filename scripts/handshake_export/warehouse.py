@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -192,11 +193,65 @@ def _connect_spark_session(target: dict[str, Any]) -> Database:
     return Database(rows, session.stop, (PySparkException, Py4JError))
 
 
+def _connect_spark_thrift(target: dict[str, Any]) -> Database:
+    """A Spark Thrift server (HiveServer2), reached with PyHive as dbt-spark's
+    `method: thrift` reaches it: host, port, user, auth, password,
+    kerberos_service_name, use_ssl and server_side_parameters of the profile."""
+    try:
+        from pyhive import exc as hive_errors
+        from pyhive import hive
+        from thrift.Thrift import TException
+    except ImportError as error:
+        message = (
+            "PyHive is not installed: pip install -r requirements.txt -r requirements-spark.txt"
+        )
+        raise ExportError(EXIT_DATA, message) from error
+    logging.getLogger("thrift").disabled = True  # the ExportError below says it in one line
+    host, port = target.get("host"), int(target.get("port") or 10000)
+    keys = ("username", "auth", "kerberos_service_name", "password")
+    settings = dict(
+        zip(keys, (target.get("user"), *(target.get(k) for k in keys[1:])), strict=True)
+    )
+    configuration = {
+        str(k): str(v) for k, v in (target.get("server_side_parameters") or {}).items()
+    }
+    where = f"the Spark Thrift server at {host}:{port}"
+    errors = (hive_errors.Error, TException, OSError, EOFError)
+    try:
+        if target.get("use_ssl"):
+            from dbt.adapters.spark.connections import build_ssl_transport
+
+            transport = build_ssl_transport(host=host, port=port, **settings)
+            connection = hive.connect(thrift_transport=transport, configuration=configuration)
+        else:
+            connection = hive.connect(host=host, port=port, configuration=configuration, **settings)
+    except ValueError as error:  # PyHive: auth, password and kerberos_service_name disagree
+        raise ExportError(
+            EXIT_USAGE, f"profile settings for {where}: {first_line(error)}"
+        ) from error
+    except errors as error:
+        inner = getattr(error, "inner", None)  # thrift_sasl wraps the socket's error
+        text = first_line(error) + (f": {first_line(inner)}" if inner is not None else "")
+        if "Could not connect" in text or isinstance(error, ConnectionRefusedError):
+            hint = "is it running, and are host and port right?"
+        elif any(words in text for words in ("read 0 bytes", "reset by peer", "Broken pipe")):
+            hint = "it closed the connection (not Thrift, or auth or use_ssl unlike the server's)"
+        elif any(word in text.lower() for word in ("login", "auth", "sasl")):
+            hint = "authentication refused: check user, password and auth"
+        else:
+            hint = "check host, port, auth and use_ssl"
+        raise ExportError(EXIT_DATA, f"cannot connect to {where}: {hint} ({text})") from error
+    return Database(
+        lambda sql, streaming: _batches(connection.cursor(), sql), connection.close, errors
+    )
+
+
 # One function per (type, connection method) of a dbt target.
 CONNECTORS: dict[tuple[str, str | None], Callable[[dict[str, Any]], Database]] = {
     ("duckdb", None): _connect_duckdb,
     ("postgres", None): _connect_postgres,
     ("spark", "session"): _connect_spark_session,
+    ("spark", "thrift"): _connect_spark_thrift,
 }
 
 
@@ -209,8 +264,8 @@ def connect(target: dict[str, Any]) -> Database:
         methods = ", ".join(str(m) for e, m in CONNECTORS if e == "spark")
         raise ExportError(
             EXIT_USAGE,
-            f"the export reaches Spark with method: {methods} only, not {method!r}"
-            " (README: Running on Spark)",
+            f"the export reaches Spark with method: {methods} only, not {method!r}: point a"
+            " target with method: thrift at the cluster's Thrift server (README: Running on Spark)",
         )
     raise ExportError(
         EXIT_USAGE, f"target type {engine!r} is not supported (duckdb, postgres, spark)"
