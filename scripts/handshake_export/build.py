@@ -19,11 +19,23 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
-from handshake_export import EXIT_BUILD, ExportError
+from handshake_export import EXIT_BUILD, ExportError, warehouse
 from handshake_export.marts import Marts
 from handshake_export.warehouse import Database
+
+
+@dataclass
+class ExportRow:
+    build_number: int
+    as_of_date: str
+    event: str  # exported, delivered
+    manifest_sha256: str
+
 
 # dbt run_results statuses that mean the build did not fully succeed.
 FAILED_STATUSES = {"error", "fail", "runtime error", "skipped", "partial success"}
@@ -46,7 +58,8 @@ def beside(sync_runs_relation: str, table: str) -> str:
     return f"{schema}{dot}{quote}{table}{quote}"
 
 
-def check_build(project_dir: Path, database: Database, marts: Marts) -> None:
+def check_build(project_dir: Path, database: Database, marts: Marts) -> int:
+    """The number of the last build (build_log) once it is trusted; else exit 3."""
     log = beside(marts.relations["sync_runs"], "build_log")
     rows = database.has_relation(log) and database.query(
         "select build_number, invocation_id, command, finished_at is not null,"
@@ -82,6 +95,7 @@ def check_build(project_dir: Path, database: Database, marts: Marts) -> None:
         )
     _check_inputs(project_dir, database, marts, number)
     _check_later_failures(project_dir, str(invocation_id), number)
+    return int(number)
 
 
 def _failing_in_run_results(project_dir: Path, invocation_id: str) -> list[str]:
@@ -103,8 +117,22 @@ def _checksum(path: Path, method: str | None) -> str:
     if method == "dbt_seed_checksum":
         text = path.read_bytes().decode("utf-8", errors="replace").strip()
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_of(path)
+
+
+def sha256_of(path: Path) -> str:
     with path.open("rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def record(database: Database | None, target: dict[str, Any], marts: Marts, row: ExportRow) -> None:
+    """Append a row to export_log (beside build_log, macros/hooks/create_export_log.sql):
+    the build whose files were exported or delivered, and the sha256 of their
+    manifest.json, which deliver.py compares (warehouse.append)."""
+    log = beside(marts.relations["sync_runs"], "export_log")
+    values = f"{int(row.build_number)}, date '{date.fromisoformat(row.as_of_date)}'"
+    values += f", '{row.event}', current_timestamp, '{row.manifest_sha256}'"
+    warehouse.append(database, target, f"insert into {log} select {values}")
 
 
 def _check_inputs(project_dir: Path, database: Database, marts: Marts, number: int) -> None:

@@ -36,7 +36,7 @@ def export(args: argparse.Namespace) -> int:
     target_name, target = warehouse.load_target(project_dir, args.target)
     database = warehouse.connect(target)
     try:
-        build.check_build(project_dir, database, found)
+        number = build.check_build(project_dir, database, found)
         marts.check_relations(database, found)
         run = marts.read_run(database, found)
         flight = run["preflight"]
@@ -57,9 +57,21 @@ def export(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         manifest, written = outputs.write_outputs(database, found, run, Path(args.output_dir))
+        print_summary(manifest, written, target_name)
+        # dbt and deliver.py learn from export_log that this build was exported. The
+        # files are published and stay when this fails; the exit code says it.
+        digest = build.sha256_of(Path(args.output_dir) / "manifest.json")
+        row = build.ExportRow(number, run["as_of_date"], "exported", digest)
+        try:
+            build.record(database, target, found, row)
+        except ExportError as error:
+            raise ExportError(
+                error.exit_code,
+                f"the files were written, but the export log was not ({error.message}): "
+                "deliver.py refuses them until an export is recorded; run the export again",
+            ) from error
     finally:
         database.close()
-    print_summary(manifest, written, target_name)
     return EXIT_OK
 
 
