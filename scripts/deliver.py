@@ -1,21 +1,8 @@
 """Put the export's sync file into Handshake's S3 folder (SPEC section 8; README
-"Running it every night" says what it checks, logs and why):
+"Running it every night" says what it checks and logs, and its exit codes):
 
     python scripts/deliver.py --output-dir DIR --s3-uri s3://BUCKET/FOLDER
                               [--trial] [--force] [--target T] [--project-dir .]
-
-Exit codes:
-    0    sent
-    2    usage error (bad arguments or --s3-uri, unknown target)
-    3    a newer build exists, is running, or DIR was not exported from the latest
-         build (export_log): export again
-    4    the preflight did not pass (exported with --allow-mass-disable: --force)
-    5    manifest.json unreadable, no sync file, a file missing or changed since the
-         export, an unreadable delivery log, a database error
-    6    S3 refused or is unreachable (access denied, wrong region, bad or expired
-         credentials, no such bucket, endpoint down after the retries)
-    7    this as_of_date was already delivered (--force), or deliver.py runs on DIR
-    130  interrupted
 """
 
 from __future__ import annotations

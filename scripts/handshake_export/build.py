@@ -1,16 +1,9 @@
-"""Whether the last dbt build can be trusted: complete, passing and fresh (else exit 3).
-
-- build_log (a table beside the marts, written by the on-run-start and
-  on-run-end hooks, macros/hooks/record_build_*.sql): the last dbt command
-  that changed the tables is a finished `dbt build` of every model without
-  failing nodes (target/run_results.json names them);
-- build_inputs (beside it, macros/hooks/record_build_inputs.sql): each input
-  file the build read has the same size and checksum today, each warehouse
-  source relation the same row count;
-- logs/dbt.log ($DBT_LOG_PATH): no dbt build, run, seed, snapshot, retry or
-  clone failed after it. A failure while parsing (e.g. a seed that is not
-  UTF-8) runs no hook and leaves target/ as it was: the `Resource report`
-  line dbt logs at the end of every invocation is the one trace it leaves.
+"""Whether the last dbt build can be trusted (else exit 3): build_log (written by the
+hooks, macros/hooks/) names a finished `dbt build` of every model without failing
+nodes (target/run_results.json names them); each input in build_inputs is unchanged
+(size and checksum, or a source's row count); and logs/dbt.log ($DBT_LOG_PATH) shows
+no later failed build, run, seed, snapshot, retry or clone (a parse failure runs no
+hook: the `Resource report` line dbt logs last is its one trace). Also export_log.
 """
 
 from __future__ import annotations

@@ -109,7 +109,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "from the dbt marts (run dbt build first).",
         epilog="exit codes: 0 written; 2 usage; 3 dbt build missing, stale or had failing "
         "tests; 4 mass-disable stop; 5 database or data problem (cannot connect, locked, "
-        "tables missing); 6 could not write outputs; 130 interrupted",
+        "tables missing; or export_log not written after the files); 6 could not write outputs; "
+        "130 interrupted",
     )
     parser.add_argument("--output-dir", required=True, help="directory for the files (0700)")
     parser.add_argument(

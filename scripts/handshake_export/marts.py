@@ -1,14 +1,7 @@
-"""What the export reads: relations and Handshake headers from target/manifest.json,
-the run's row of sync_runs, and one query per file.
-
-Every decision is the warehouse's: the preflight figures and verdicts and the
-counts are columns of sync_runs and sync_run_issue_counts, the header of each
-Handshake column is its `meta: {handshake_header: ...}` in the marts' yml, and
-the report marts hold their cells formula-escaped. A file's query selects its
-columns in code-point order. On DuckDB it renders each CSV line in SQL
-(rendered_select): at a million rows, fetching every cell and Python's csv
-module cost most of the export; other engines return cells for csv_text.
-"""
+"""What the export reads: relations and Handshake headers (column meta) from
+target/manifest.json, the run's row of sync_runs, one query per file (in code-point
+order; on DuckDB each CSV line rendered in SQL, the fastest way at a million rows).
+Every decision is the warehouse's (README "Layout")."""
 
 from __future__ import annotations
 
