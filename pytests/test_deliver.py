@@ -8,9 +8,11 @@ as a subprocess with the writer's keys and AWS_ENDPOINT_URL, so that any list, g
 or head it made would fail; the admin reads back what landed.
 
 Export folders are made by hand (a few files and a manifest.json with their
-sha256), and so is the warehouse of the newer-build check: a DuckDB file with a
-build log and a target/manifest.json naming the marts, in a project folder with
-the real profiles.yml. No network beyond 127.0.0.1, no AWS config of the machine.
+sha256), and so is the warehouse of the freshness check: a DuckDB file with a
+build log and an export log (the export's 'exported' row of the latest build, with
+the manifest's sha256) and a target/manifest.json naming the marts, in a project
+folder with the real profiles.yml. No network beyond 127.0.0.1, no AWS config of
+the machine.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ SYNC = "20260615_users.csv"
 HEADER = b"username,email_address,auth_identifier\n"
 MARTS = (
     "sync_runs",
+    "sync_run_issue_counts",
+    "sync_run_changes",
     "sync_users",
     "alumni_updates",
     "import_issues",
@@ -131,7 +135,8 @@ def s3() -> Iterator[S3Server]:
 
 
 def _make_export(directory: Path, sync_files: dict[str, bytes], **preflight: Any) -> Path:
-    """An export folder: the sync file(s), two reports and a consistent manifest.json."""
+    """An export folder: the sync file(s), two reports and a consistent manifest.json;
+    recorded as the latest build's export in the warehouse beside it (the env fixture's)."""
     directory.mkdir(mode=0o700)
     contents = {**sync_files, "import_issues.csv": b"severity,code\n", "report.html": b"<p>r</p>\n"}
     for name, data in contents.items():
@@ -145,7 +150,26 @@ def _make_export(directory: Path, sync_files: dict[str, bytes], **preflight: Any
         "preflight": {"build_tests": "passed", "mass_disable": "ok", **preflight},
     }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    if (directory.parent / "project" / "warehouse.duckdb").exists():
+        _record(directory.parent / "project", directory)
     return directory
+
+
+def _record(project: Path, output: Path, event: str = "exported") -> None:
+    """What the export does once it wrote the files: export_log's row for the latest build."""
+    digest = hashlib.sha256((output / "manifest.json").read_bytes()).hexdigest()
+    with duckdb.connect(str(project / "warehouse.duckdb")) as connection:
+        connection.execute(
+            f"insert into export_log select max(build_number), date '{AS_OF_DATE}', '{event}',"
+            f" current_timestamp, '{digest}' from build_log"
+        )
+
+
+def _export_log(project: Path) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(project / "warehouse.duckdb")) as connection:
+        return connection.execute(
+            "select build_number, event, manifest_sha256 from export_log order by recorded_at"
+        ).fetchall()
 
 
 def _make_warehouse(root: Path) -> Path:
@@ -161,6 +185,15 @@ def _make_warehouse(root: Path) -> Path:
         }
         for name in MARTS
     }
+    nodes["model.handshake_alumni.sync_users"]["columns"] = {
+        "username": {"name": "username", "meta": {"handshake_header": "username"}}
+    }
+    nodes["seed.handshake_alumni.issue_codes"] = {
+        "name": "issue_codes",
+        "resource_type": "seed",
+        "relation_name": '"warehouse"."main"."issue_codes"',
+        "original_file_path": "seeds/issue_codes.csv",
+    }
     (root / "target" / "manifest.json").write_text(json.dumps({"nodes": nodes}))
     with duckdb.connect(str(root / "warehouse.duckdb")) as connection:
         connection.execute(
@@ -168,17 +201,20 @@ def _make_warehouse(root: Path) -> Path:
             " command varchar, started_at timestamp, finished_at timestamp,"
             " failed_nodes integer, models_built integer, models_total integer)"
         )
-    _log_build(root, age_seconds=3600)
+        connection.execute(
+            "create table export_log (build_number integer, as_of_date date, event varchar,"
+            " recorded_at timestamp, manifest_sha256 varchar)"
+        )
+    _log_build(root)
     return root
 
 
-def _log_build(project: Path, age_seconds: float, finished: bool = True) -> None:
-    """Add a build log row that started age_seconds ago by the warehouse's clock."""
-    started = f"current_timestamp::timestamp - interval {age_seconds} second"
+def _log_build(project: Path, finished: bool = True) -> None:
+    """Add a build log row: a newer build (finished, or still running)."""
     with duckdb.connect(str(project / "warehouse.duckdb")) as connection:
         connection.execute(
             "insert into build_log select coalesce(max(build_number), 0) + 1, 'id', 'build',"
-            f" {started}, {'current_timestamp::timestamp' if finished else 'null'}, 0, 6, 6"
+            f" current_timestamp, {'current_timestamp' if finished else 'null'}, 0, 6, 6"
             " from build_log"
         )
 
@@ -425,17 +461,43 @@ def test_an_export_written_with_allow_mass_disable_needs_force(
     assert deliver(env, output, folder, "--force").code == 0
 
 
-@pytest.mark.parametrize("finished", [True, False])
-def test_a_build_after_the_export_is_refused(
-    s3: S3Server, env: dict[str, str], tmp_path: Path, folder: str, finished: bool
+@pytest.mark.parametrize("case", ["newer-build", "running-build", "not-recorded", "other-export"])
+def test_only_the_latest_builds_export_is_sent(
+    s3: S3Server, env: dict[str, str], tmp_path: Path, folder: str, case: str
 ) -> None:
+    """Clock-free: the newest build must be finished and export_log must hold its
+    'exported' row with this folder's manifest.json sha256."""
+    project = Path(env["DELIVER_PROJECT"])
     output = _make_export(tmp_path / "out", {SYNC: HEADER})
-    exported = time.time() - 60
-    os.utime(output / "manifest.json", (exported, exported))
-    _log_build(Path(env["DELIVER_PROJECT"]), age_seconds=30, finished=finished)
+    if case == "newer-build":
+        _log_build(project)
+    elif case == "running-build":
+        _log_build(project, finished=False)
+    elif case == "not-recorded":
+        with duckdb.connect(str(project / "warehouse.duckdb")) as connection:
+            connection.execute("delete from export_log")
+    else:  # the latest build was exported into another folder since
+        other = output.parent / "other"
+        other.mkdir()
+        (other / "manifest.json").write_text('{"another": "export"}\n')
+        with duckdb.connect(str(project / "warehouse.duckdb")) as connection:
+            connection.execute("delete from export_log")
+        _record(project, other)
     run = deliver(env, output, folder)
     assert run.code == 3 and "export again" in run.stderr
     assert s3.keys(folder) == [] and not (output / "delivery.html").exists()
+
+
+def test_a_delivery_is_recorded_in_the_export_log_but_a_trial_is_not(
+    s3: S3Server, env: dict[str, str], tmp_path: Path, folder: str
+) -> None:
+    project = Path(env["DELIVER_PROJECT"])
+    output = _make_export(tmp_path / "out", {SYNC: HEADER})
+    digest = hashlib.sha256((output / "manifest.json").read_bytes()).hexdigest()
+    assert deliver(env, output, folder, "--trial").code == 0
+    assert _export_log(project) == [(1, "exported", digest)]
+    assert deliver(env, output, folder).code == 0
+    assert _export_log(project) == [(1, "exported", digest), (1, "delivered", digest)]
 
 
 def test_a_locked_warehouse_is_refused(
@@ -485,7 +547,7 @@ def test_the_real_export_of_the_sample(
 ) -> None:
     """The sample's export (conftest's build): its manifest, and the build log dbt wrote."""
     output = tmp_path / "out"
-    shutil.copytree(sample_build.output_dir, output)  # keeps manifest.json's mtime
+    shutil.copytree(sample_build.output_dir, output)  # the export recorded its manifest
     database = sample_build.root.parent / "db" / "sample.duckdb"
     real = {
         **env,

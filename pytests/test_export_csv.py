@@ -76,6 +76,11 @@ FINISHED_BUILD = (
     18,
     18,
 )
+# macros/hooks/create_export_log.sql: the export appends its row.
+EXPORT_LOG_COLUMNS = (
+    "build_number integer, as_of_date date, event varchar, recorded_at timestamp,"
+    " manifest_sha256 varchar"
+)
 USER_COLUMNS = [
     *FILE_COLUMNS,
     "student_id",
@@ -440,7 +445,14 @@ def tables(marts: Marts, text: str = "varchar") -> dict[str, tuple[str, list[Any
                 for (severity, code), value in counts.items()
             ],
         ),
+        "sync_run_changes": (  # a first run: no previous run to compare with
+            "as_of_date date, previous_build_number integer, previous_as_of_date date,"
+            " moved_to_alumni_count bigint, newly_rejected_count bigint, fixed_count bigint,"
+            " email_changed_count bigint",
+            [[marts.as_of_date, None, None, None, None, None, None]],
+        ),
         "build_log": (BUILD_LOG_COLUMNS, [FINISHED_BUILD]),
+        "export_log": (EXPORT_LOG_COLUMNS, []),
     }
 
 
@@ -595,6 +607,38 @@ def test_rerun_is_byte_identical(project: Project, run, out_dir: Path, tmp_path:
     assert snapshot(out_dir) == first
     assert run(output=tmp_path / "elsewhere").code == 0
     assert snapshot(tmp_path / "elsewhere") == first
+
+
+def export_log(project: Project) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(project.database), read_only=True) as connection:
+        return connection.execute(
+            "select build_number, as_of_date, event, manifest_sha256, recorded_at is not null"
+            " from export_log order by recorded_at"
+        ).fetchall()
+
+
+def test_export_records_its_build_and_manifest_in_the_export_log(
+    project: Project, run, out_dir: Path
+) -> None:
+    """dbt (not_applied_by_handshake) and deliver.py learn from export_log which
+    build was exported, and which manifest.json that export wrote."""
+    assert export_log(project) == []
+    assert run().code == 0
+    digest = hashlib.sha256((out_dir / "manifest.json").read_bytes()).hexdigest()
+    assert export_log(project) == [(1, date(2026, 6, 15), "exported", digest, True)]
+    assert "build_number" not in read(out_dir, "manifest.json")  # the manifest is unchanged
+
+
+def test_an_export_log_that_cannot_be_written_keeps_the_files_and_exits_5(
+    project: Project, run, out_dir: Path
+) -> None:
+    with duckdb.connect(str(project.database)) as connection:
+        connection.execute("drop table export_log")
+    result = run()
+    assert result.code == 5
+    assert result.err.startswith("export_csv: the files were written, but the export log was not")
+    assert result.err.count("\n") == 1 and "run the export again" in result.err
+    assert set(snapshot(out_dir)) == ALL_FILES  # published whole, nothing half-written
 
 
 def test_empty_marts_give_header_only_files(project: Project, run, out_dir: Path) -> None:

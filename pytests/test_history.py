@@ -70,22 +70,6 @@ def latest_build(project: Project) -> int:
     return int(query(project, "select max(build_number) from build_log")[0][0])
 
 
-def record_export(project: Project, as_of_date: str) -> None:
-    """What the export does once it records (export_log): add the row
-    unless the export already did."""
-    build = latest_build(project)
-    recorded = query(
-        project,
-        f"select count(*) from export_log where build_number = {build} and event = 'exported'",
-    )[0][0]
-    if not recorded:
-        query(
-            project,
-            "insert into export_log (build_number, as_of_date, event, recorded_at) "
-            f"values ({build}, date '{as_of_date}', 'exported', current_timestamp)",
-        )
-
-
 def apply_sync_row(project: Project, night_1: dict[str, bytes], username: str) -> None:
     """Make handshake_users hold night 1's sync row of `username`, as if
     Handshake had applied it (a blank cell keeps Handshake's value,
@@ -156,7 +140,6 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nights]:
 
     night_1 = build_and_export(project, NIGHT_1, base / "night1")
     night_1_build = latest_build(project)
-    record_export(project, NIGHT_1)
     history_after_night_1 = history_count(project)
 
     # One student moved to Alumni on night 1 whom Handshake already held:
@@ -284,3 +267,30 @@ def test_alumni_moves_name_the_run_that_sent_them(nights: Nights) -> None:
     assert {(row[1], row[2]) for row in first_night} == {
         (nights.night_1_build, nights.night_1_build)
     }
+
+
+def test_the_export_records_each_night_in_the_export_log(nights: Nights) -> None:
+    """The export (not the test) appends 'exported' for the build it wrote files from."""
+    rows = query(nights.project, "select build_number, event from export_log order by 1")
+    assert rows[:2] == [(nights.night_1_build, "exported"), (nights.night_2_build, "exported")]
+    assert len(rows) == 3 and rows[2][1] == "exported"  # the rebuild of night 2
+
+
+def test_report_shows_since_previous_run_and_not_applied_only_after_a_first_night(
+    nights: Nights,
+) -> None:
+    first = nights.night_1["report.html"].decode("utf-8")
+    assert 'id="since-previous"' not in first and 'id="not-applied"' not in first
+    page = nights.night_2["report.html"].decode("utf-8")
+    previous, moved, rejected, fixed, emails = nights.changes[0]
+    assert f"previous run of {NIGHT_1} (build {previous})" in page
+    for key, count in [
+        ("moved_to_alumni_count", moved),
+        ("newly_rejected_count", rejected),
+        ("fixed_count", fixed),
+        ("email_changed_count", emails),
+    ]:
+        assert f'data-since-previous="{key}">{count:,}</td>' in page
+    warnings = issue_rows(nights.night_2, CODE)
+    assert '<h2 id="not-applied">' in page and f"{len(warnings):,} students still lack" in page
+    assert all(f"<td>{row['student_id']}</td>" in page for row in warnings)

@@ -120,9 +120,10 @@ def test_build_log_is_quoted_as_the_engine_quotes_sync_runs() -> None:
     )
 
 
-def test_export_reaches_spark_through_the_local_session_only() -> None:
+def test_export_reaches_spark_through_session_and_thrift_only() -> None:
+    """Thrift is a connector since the thrift branch: another method is a usage error."""
     warehouse = load_package("warehouse")
     with pytest.raises(warehouse.ExportError) as raised:
-        warehouse.connect({"type": "spark", "method": "thrift", "host": "example.edu"})
+        warehouse.connect({"type": "spark", "method": "http", "host": "example.edu"})
     assert raised.value.exit_code == warehouse.EXIT_USAGE
     assert "method: session" in raised.value.message

@@ -1,24 +1,13 @@
-"""Check the five input files (SPEC section 2) before dbt reads them.
+"""Check the five input files (SPEC section 2) before dbt reads them (README "Input
+files"): each exists, is UTF-8 (a BOM is fine), has every required column once and
+as many fields per row as its header. Messages name file, line and column, never a
+cell's value. A cell reading `null` only warns (dbt seed loads it as empty on
+PostgreSQL and Spark, DuckDB as the text NULL). --vars takes dbt's --vars: its
+raw_data_dir, when set, is checked instead of DIR.
 
     python scripts/check_inputs.py [DIR] [--vars VARS]      (default: seeds)
 
-For each file: it exists; it is UTF-8 (a byte order mark is fine: dbt seed and
-DuckDB both skip it); its header has every required column, once (extra
-columns are fine, order is free); every row has as many fields as the header.
-Messages name the file, the line and the column, never a cell's value (the
-files hold personal data).
-
-Warnings (the run goes on): a cell that reads `null` in any case, which dbt
-seed loads as an empty cell on PostgreSQL and Spark, but DuckDB (seeds and
-raw_data_dir alike) as the text `NULL`; an SIS export that writes NULL for
-blank cells should write nothing instead.
-
---vars takes dbt's --vars (YAML or JSON, as the Makefile passes VARS): when it
-sets raw_data_dir, that folder is checked instead of DIR, since it is what
-dbt will read.
-
-Exit codes: 0 all files are fine (warnings allowed); 1 problems found (all are
-listed); 2 usage.
+Exit codes: 0 fine (warnings allowed); 1 problems found (all listed); 2 usage.
 """
 
 from __future__ import annotations

@@ -1,27 +1,8 @@
 """Put the export's sync file into Handshake's S3 folder (SPEC section 8; README
-"Running it every night"):
+"Running it every night" says what it checks and logs, and its exit codes):
 
     python scripts/deliver.py --output-dir DIR --s3-uri s3://BUCKET/FOLDER
                               [--trial] [--force] [--target T] [--project-dir .]
-
-Sends the export's sync file (each part, in order) to s3://BUCKET/FOLDER/<same name>
-(--trial: as <YYYYMMDD>_users_test.csv) with PutObject only, a SHA-256 checksum and AES256
-encryption, once DIR/manifest.json vouches for the files and the preflight and the build
-log shows no dbt command since the export (compared by ages, each on one clock, so that
-clock offsets cancel). DIR/delivery_log.csv records each try and allows one delivery per
-as_of_date; DIR/delivery.html shows it (report.html is sealed by the manifest).
-
-Exit codes:
-    0    sent
-    2    usage error (bad arguments or --s3-uri, unknown target)
-    3    a dbt command started after the export, or is running: export again
-    4    the preflight did not pass (exported with --allow-mass-disable: --force)
-    5    manifest.json unreadable, no sync file, a file missing or changed since the
-         export, an unreadable delivery log, a database error
-    6    S3 refused or is unreachable (access denied, wrong region, bad or expired
-         credentials, no such bucket, endpoint down after the retries)
-    7    this as_of_date was already delivered (--force), or deliver.py runs on DIR
-    130  interrupted
 """
 
 from __future__ import annotations
@@ -38,7 +19,6 @@ import os
 import re
 import signal
 import sys
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +28,8 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from handshake_export import ExportError, build, files, first_line, marts, warehouse
+from handshake_export.cli import interrupt
 
 EXIT_OK, EXIT_USAGE, EXIT_STALE, EXIT_PREFLIGHT = 0, 2, 3, 4
 EXIT_EXPORT, EXIT_S3, EXIT_DELIVERED, EXIT_INTERRUPTED = 5, 6, 7, 130
@@ -70,12 +52,8 @@ S3_ADVICE = {
 }
 
 
-class DeliveryError(Exception):
-    """A problem that stops the delivery: a one-line message and an exit code."""
-
-    def __init__(self, exit_code: int, message: str) -> None:
-        super().__init__(message)
-        self.exit_code, self.message = exit_code, message
+DeliveryError = ExportError  # a problem that stops the delivery: one line and an exit code
+Checked = tuple[dict[str, Any], marts.Marts, int]  # target, marts, the build number exported
 
 
 def read_export(directory: Path, force: bool) -> tuple[str, dict[str, Any], list[str]]:
@@ -93,7 +71,7 @@ def read_export(directory: Path, force: bool) -> tuple[str, dict[str, Any], list
         raise DeliveryError(EXIT_EXPORT, f"manifest.json lists no single, complete {stem}*.csv")
     for name, entry in sorted(files.items()):
         path = directory / name
-        if not path.is_file() or entry.get("sha256") != sha256_of(path):
+        if not path.is_file() or entry.get("sha256") != build.sha256_of(path):
             raise DeliveryError(EXIT_EXPORT, CHANGED.format(name))
     if preflight.get("build_tests") != "passed":
         raise DeliveryError(EXIT_PREFLIGHT, "the export's build tests did not pass")
@@ -102,42 +80,56 @@ def read_export(directory: Path, force: bool) -> tuple[str, dict[str, Any], list
     return as_of_date, files, names
 
 
-def sha256_of(path: Path) -> str:
-    with path.open("rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
-
-
-def check_no_newer_build(project_dir: Path, target: str | None, manifest: Path) -> None:
-    """Refuse when a dbt command started after the export wrote manifest.json, or is running."""
-    # The one import from the export; re-point it when the export becomes a package.
-    from export_csv import ExportError, build_log_relation, connect, load_target, mart_relations
-
+def check_latest_export(project_dir: Path, target: str | None, manifest: Path) -> Checked | None:
+    """Refuse unless the newest build of the build log finished and export_log holds
+    its 'exported' row with this manifest.json's sha256; None: no warehouse here."""
     try:
-        settings = load_target(project_dir, target)[1]
-        build_log = build_log_relation(mart_relations(project_dir)["sync_runs"])
-        database = connect(settings)
+        settings = warehouse.load_target(project_dir, target)[1]
+        found = marts.read_marts(project_dir)
+        database = warehouse.connect(settings)
     except ExportError as error:
         if error.exit_code == EXIT_USAGE or "locked" in error.message:
             raise DeliveryError(min(error.exit_code, EXIT_STALE), error.message) from error
         print(f"deliver: warning: newer-build check skipped: {error.message}", file=sys.stderr)
-        return
-    try:
+        return None
+    sync_runs, digest = found.relations["sync_runs"], build.sha256_of(manifest)
+    build_log, export_log = (build.beside(sync_runs, log) for log in ("build_log", "export_log"))
+    try:  # a database error is exit 5
         rows = database.query(
-            "select build_number, started_at, finished_at, current_timestamp"
-            f" from {build_log} order by build_number desc limit 1"
+            f"select build_number, finished_at is not null from {build_log}"
+            " order by build_number desc limit 1"
         )
-    except ExportError as error:
-        raise DeliveryError(EXIT_EXPORT, error.message) from error
+        exported = rows and database.query(
+            f"select count(*) from {export_log} where build_number = {int(rows[0][0])}"
+            f" and event = 'exported' and manifest_sha256 = '{digest}'"
+        )
     finally:
         database.close()
     if not rows:
         raise DeliveryError(EXIT_EXPORT, "the build log is empty: run dbt build and export")
-    number, started, finished, now = rows[0]
-    build_age = (now.replace(tzinfo=None) - started).total_seconds()
-    if finished is None or build_age < time.time() - manifest.stat().st_mtime:
-        running = "" if finished else " and has not finished"
-        message = f"dbt command #{number} (build log) started after the export{running}"
-        raise DeliveryError(EXIT_STALE, message + ": export again")
+    (number, finished), exported = rows[0], exported and exported[0][0]
+    if not finished:
+        message = f"dbt command #{number} (build log) is running or did not finish: export again"
+        raise DeliveryError(EXIT_STALE, message)
+    if not exported:
+        raise DeliveryError(
+            EXIT_STALE,
+            f"a newer build exists (build log #{number}) or this folder was not exported from"
+            " the latest build: export again",
+        )
+    return settings, found, int(number)
+
+
+def record_delivery(checked: Checked, as_of_date: str, manifest: Path) -> None:
+    """export_log's 'delivered' row; the files were sent, so a failure only warns."""
+    settings, found, number = checked
+    row = build.ExportRow(number, as_of_date, "delivered", build.sha256_of(manifest))
+    try:
+        build.record(None, settings, found, row)
+    except ExportError as error:
+        print(
+            f"deliver: warning: sent, but export_log not written: {error.message}", file=sys.stderr
+        )
 
 
 class DeliveryLog:
@@ -186,10 +178,8 @@ class DeliveryLog:
         title = f"Delivery to Handshake, as of {as_of_date}"
         page = f'<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>{title}</title>'
         page += f"\n<h1>{title}</h1>\n<table>\n{table}</table>\n</html>\n"
-        temporary = self.path.with_name(f".{SECTION_FILE}.tmp")
-        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
-            file.write(page)
-        os.replace(temporary, self.path.with_name(SECTION_FILE))
+        with files.Staging(self.path.parent) as staging:
+            staging.publish(staging.write(SECTION_FILE, [(page, 0)]))
 
     def close(self) -> None:
         os.close(self.fd)  # and the lock with it
@@ -218,8 +208,7 @@ def describe(error: BaseException) -> str:
     if isinstance(error, ClientError):
         code = str(error.response.get("Error", {}).get("Code", "?"))
         return f"{code}: {S3_ADVICE.get(code, 'S3 refused the upload')}"
-    first_line = (str(error).splitlines() or [""])[0]
-    return f"{type(error).__name__}: {S3_ADVICE.get(type(error).__name__, first_line)}"
+    return f"{type(error).__name__}: {S3_ADVICE.get(type(error).__name__, first_line(error))}"
 
 
 def deliver(args: argparse.Namespace) -> list[str]:
@@ -231,7 +220,8 @@ def deliver(args: argparse.Namespace) -> list[str]:
     try:
         if not args.trial and not args.force and log.delivered(as_of_date):
             raise DeliveryError(EXIT_DELIVERED, f"{as_of_date} was already delivered ({LOG_FILE})")
-        check_no_newer_build(Path(args.project_dir), args.target, directory / "manifest.json")
+        manifest = directory / "manifest.json"
+        checked = check_latest_export(Path(args.project_dir), args.target, manifest)
         client = s3_client()
         for name in names:
             body = (directory / name).read_bytes()  # the bytes checked are the bytes sent
@@ -261,6 +251,8 @@ def deliver(args: argparse.Namespace) -> list[str]:
             row.update(etag=str(response.get("ETag", "")).strip('"'), outcome="sent")
             log.append({**row, "version_id": str(response.get("VersionId", ""))})
             print(f"deliver: sent {row['key']} ({row['bytes']} bytes, sha256 {row['sha256']})")
+        if checked and not args.trial:
+            record_delivery(checked, as_of_date, manifest)
     finally:
         if log.rows:
             log.write_section(as_of_date)
@@ -279,8 +271,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="deliver.py",
         description="Put the export's sync file into Handshake's S3 folder (write-only).",
-        epilog="exit codes: 0 sent; 2 usage; 3 newer build; 4 preflight; 5 export missing "
-        "or changed; 6 S3 refused or unreachable; 7 already delivered; 130 interrupted",
+        epilog="exit codes: 0 sent; 2 usage; 3 not the latest build's export; 4 preflight; "
+        "5 export missing or changed; 6 S3 refused or unreachable; 7 already delivered; "
+        "130 interrupted",
     )
     parser.add_argument("--output-dir", required=True, help="the export's folder")
     parser.add_argument("--s3-uri", required=True, help="s3://BUCKET/FOLDER, from Handshake")
@@ -291,13 +284,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     directory = Path(args.output_dir)
     try:
         names = deliver(args)

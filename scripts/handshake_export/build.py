@@ -1,16 +1,9 @@
-"""Whether the last dbt build can be trusted: complete, passing and fresh (else exit 3).
-
-- build_log (a table beside the marts, written by the on-run-start and
-  on-run-end hooks, macros/hooks/record_build_*.sql): the last dbt command
-  that changed the tables is a finished `dbt build` of every model without
-  failing nodes (target/run_results.json names them);
-- build_inputs (beside it, macros/hooks/record_build_inputs.sql): each input
-  file the build read has the same size and checksum today, each warehouse
-  source relation the same row count;
-- logs/dbt.log ($DBT_LOG_PATH): no dbt build, run, seed, snapshot, retry or
-  clone failed after it. A failure while parsing (e.g. a seed that is not
-  UTF-8) runs no hook and leaves target/ as it was: the `Resource report`
-  line dbt logs at the end of every invocation is the one trace it leaves.
+"""Whether the last dbt build can be trusted (else exit 3): build_log (written by the
+hooks, macros/hooks/) names a finished `dbt build` of every model without failing
+nodes (target/run_results.json names them); each input in build_inputs is unchanged
+(size and checksum, or a source's row count); and logs/dbt.log ($DBT_LOG_PATH) shows
+no later failed build, run, seed, snapshot, retry or clone (a parse failure runs no
+hook: the `Resource report` line dbt logs last is its one trace). Also export_log.
 """
 
 from __future__ import annotations
@@ -19,11 +12,23 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
-from handshake_export import EXIT_BUILD, ExportError
+from handshake_export import EXIT_BUILD, ExportError, warehouse
 from handshake_export.marts import Marts
 from handshake_export.warehouse import Database
+
+
+@dataclass
+class ExportRow:
+    build_number: int
+    as_of_date: str
+    event: str  # exported, delivered
+    manifest_sha256: str
+
 
 # dbt run_results statuses that mean the build did not fully succeed.
 FAILED_STATUSES = {"error", "fail", "runtime error", "skipped", "partial success"}
@@ -46,7 +51,8 @@ def beside(sync_runs_relation: str, table: str) -> str:
     return f"{schema}{dot}{quote}{table}{quote}"
 
 
-def check_build(project_dir: Path, database: Database, marts: Marts) -> None:
+def check_build(project_dir: Path, database: Database, marts: Marts) -> int:
+    """The number of the last build (build_log) once it is trusted; else exit 3."""
     log = beside(marts.relations["sync_runs"], "build_log")
     rows = database.has_relation(log) and database.query(
         "select build_number, invocation_id, command, finished_at is not null,"
@@ -82,6 +88,7 @@ def check_build(project_dir: Path, database: Database, marts: Marts) -> None:
         )
     _check_inputs(project_dir, database, marts, number)
     _check_later_failures(project_dir, str(invocation_id), number)
+    return int(number)
 
 
 def _failing_in_run_results(project_dir: Path, invocation_id: str) -> list[str]:
@@ -103,8 +110,22 @@ def _checksum(path: Path, method: str | None) -> str:
     if method == "dbt_seed_checksum":
         text = path.read_bytes().decode("utf-8", errors="replace").strip()
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_of(path)
+
+
+def sha256_of(path: Path) -> str:
     with path.open("rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def record(database: Database | None, target: dict[str, Any], marts: Marts, row: ExportRow) -> None:
+    """Append a row to export_log (beside build_log, macros/hooks/create_export_log.sql):
+    the build whose files were exported or delivered, and the sha256 of their
+    manifest.json, which deliver.py compares (warehouse.append)."""
+    log = beside(marts.relations["sync_runs"], "export_log")
+    values = f"{int(row.build_number)}, date '{date.fromisoformat(row.as_of_date)}'"
+    values += f", '{row.event}', current_timestamp, '{row.manifest_sha256}'"
+    warehouse.append(database, target, f"insert into {log} select {values}")
 
 
 def _check_inputs(project_dir: Path, database: Database, marts: Marts, number: int) -> None:

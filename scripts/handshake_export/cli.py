@@ -36,7 +36,7 @@ def export(args: argparse.Namespace) -> int:
     target_name, target = warehouse.load_target(project_dir, args.target)
     database = warehouse.connect(target)
     try:
-        build.check_build(project_dir, database, found)
+        number = build.check_build(project_dir, database, found)
         marts.check_relations(database, found)
         run = marts.read_run(database, found)
         flight = run["preflight"]
@@ -57,9 +57,21 @@ def export(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         manifest, written = outputs.write_outputs(database, found, run, Path(args.output_dir))
+        print_summary(manifest, written, target_name)
+        # dbt and deliver.py learn from export_log that this build was exported. The
+        # files are published and stay when this fails; the exit code says it.
+        digest = build.sha256_of(Path(args.output_dir) / "manifest.json")
+        row = build.ExportRow(number, run["as_of_date"], "exported", digest)
+        try:
+            build.record(database, target, found, row)
+        except ExportError as error:
+            raise ExportError(
+                error.exit_code,
+                f"the files were written, but the export log was not ({error.message}): "
+                "deliver.py refuses them until an export is recorded; run the export again",
+            ) from error
     finally:
         database.close()
-    print_summary(manifest, written, target_name)
     return EXIT_OK
 
 
@@ -97,7 +109,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "from the dbt marts (run dbt build first).",
         epilog="exit codes: 0 written; 2 usage; 3 dbt build missing, stale or had failing "
         "tests; 4 mass-disable stop; 5 database or data problem (cannot connect, locked, "
-        "tables missing); 6 could not write outputs; 130 interrupted",
+        "tables missing; or export_log not written after the files); 6 could not write outputs; "
+        "130 interrupted",
     )
     parser.add_argument("--output-dir", required=True, help="directory for the files (0700)")
     parser.add_argument(

@@ -1,14 +1,7 @@
-"""What the export reads: relations and Handshake headers from target/manifest.json,
-the run's row of sync_runs, and one query per file.
-
-Every decision is the warehouse's: the preflight figures and verdicts and the
-counts are columns of sync_runs and sync_run_issue_counts, the header of each
-Handshake column is its `meta: {handshake_header: ...}` in the marts' yml, and
-the report marts hold their cells formula-escaped. A file's query selects its
-columns in code-point order. On DuckDB it renders each CSV line in SQL
-(rendered_select): at a million rows, fetching every cell and Python's csv
-module cost most of the export; other engines return cells for csv_text.
-"""
+"""What the export reads: relations and Handshake headers (column meta) from
+target/manifest.json, the run's row of sync_runs, one query per file (in code-point
+order; on DuckDB each CSV line rendered in SQL, the fastest way at a million rows).
+Every decision is the warehouse's (README "Layout")."""
 
 from __future__ import annotations
 
@@ -23,7 +16,7 @@ from typing import Any
 from handshake_export import EXIT_BUILD, EXIT_DATA, ExportError, first_line
 from handshake_export.warehouse import Database
 
-MODELS = ["sync_runs", "sync_run_issue_counts", "sync_users", "alumni_updates"]
+MODELS = ["sync_runs", "sync_run_issue_counts", "sync_run_changes", "sync_users", "alumni_updates"]
 MODELS += ["import_issues", "student_outcomes", "password_notices"]
 SEEDS = ["issue_codes"]
 SETTINGS = "as_of_date campus_email_grace_days alumni_lookback_days disable_alumni_after_days"
@@ -47,6 +40,9 @@ REPORT_FILES = {
 REPORT_ORDER = {"import_issues": "student_id code_order detail", "student_outcomes": "student_id"}
 TRANSITION_FLAGS = "is_moved_to_alumni is_returning is_disabled_by_policy is_re_enabled"
 TRANSITION_FLAGS += " is_end_date_cleared"
+CHANGES = "previous_as_of_date previous_build_number moved_to_alumni_count newly_rejected_count"
+CHANGES += " fixed_count email_changed_count"
+NOT_APPLIED = "not_applied_by_handshake"
 
 
 @dataclass
@@ -190,7 +186,9 @@ def file_rows(
 def report_rows(database: Database, marts: Marts, limit: int) -> dict[str, Any]:
     """What report.html shows beyond the manifest: the preflight's thresholds,
     the codes raised in the spec's order with their advice, the first `limit`
-    alumni updates and import issues, the count of each kind of transition."""
+    alumni updates and import issues, the count of each kind of transition, the
+    one row of sync_run_changes (None before a previous run: the section is not
+    shown) and the first `limit` not_applied_by_handshake warnings."""
     relations, flags = marts.relations, TRANSITION_FLAGS.split()
     updates = relations["alumni_updates"]
     counted = ", ".join(f"count(case when {flag} then 1 end)" for flag in flags)
@@ -198,7 +196,20 @@ def report_rows(database: Database, marts: Marts, limit: int) -> dict[str, Any]:
     transitions = f"username, student_id, outcome_reason, school_year_name, {', '.join(flags)}"
     issues = REPORT_FILES["import_issues.csv"][1].split()
     thresholds = "mass_disable_threshold, email_change_threshold"
+    changes = database.query(
+        f"select {', '.join(CHANGES.split())} from {relations['sync_run_changes']}"
+    )
+    issue_order = (
+        f"{database.byte_order('student_id')}, code_order, {database.byte_order('detail')}"
+    )
     return {
+        "changes": dict(zip(CHANGES.split(), map(_json, changes[0]), strict=True))
+        if len(changes) == 1 and changes[0][2] is not None
+        else None,
+        "not_applied": database.query(
+            f"select student_id, username, detail from {relations['import_issues']}"
+            f" where code = '{NOT_APPLIED}' order by {issue_order} limit {int(limit)}"
+        ),
         "thresholds": database.query(f"select {thresholds} from {relations['sync_runs']}")[0],
         "codes": database.query(
             "select counts.severity, counts.code, counts.issue_count, codes.advice"
@@ -212,8 +223,7 @@ def report_rows(database: Database, marts: Marts, limit: int) -> dict[str, Any]:
         ),
         "transition_counts": dict(zip(("total", *flags), map(int, totals), strict=True)),
         "issues": database.query(
-            f"select {', '.join(issues)} from {relations['import_issues']} order by"
-            f" {database.byte_order('student_id')}, code_order, {database.byte_order('detail')}"
-            f" limit {int(limit)}"
+            f"select {', '.join(issues)} from {relations['import_issues']}"
+            f" order by {issue_order} limit {int(limit)}"
         ),
     }

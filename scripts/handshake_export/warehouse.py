@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from handshake_export import EXIT_DATA, EXIT_USAGE, ExportError, first_line
 
 PROFILE_NAME = "handshake_alumni"
 FETCH_SIZE = 10_000
+# DuckDB: 'Conflicting lock is held in /usr/bin/python3.11 (PID 4242)'.
+LOCK_HOLDER = re.compile(r"lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
 def _env_var(name: str, default: Any = None) -> Any:
@@ -66,9 +69,9 @@ def load_target(project_dir: Path, target: str | None) -> tuple[str, dict[str, A
 
 @dataclass
 class Database:
-    """A read-only connection: rows(sql, streaming) yields a query's rows
-    (streaming: a large result, fetched as it is written); errors are the
-    driver's exceptions."""
+    """A connection: rows(sql, streaming) yields a query's rows (streaming: a large
+    result, fetched as it is written); errors are the driver's exceptions. DuckDB and
+    PostgreSQL connections are read-only (reopened by append to write)."""
 
     rows: Callable[[str, bool], Iterator[tuple[Any, ...]]]
     close_connection: Callable[[], None]
@@ -76,6 +79,8 @@ class Database:
     rollback: Callable[[], None] = lambda: None
     collate: str = ""  # what makes text compare by code point, whatever the collation
     renders_csv_lines: bool = False  # each CSV line rendered in SQL (marts.rendered_select)
+    read_only: bool = False
+    commit: Callable[[], None] = lambda: None
 
     def byte_order(self, column: str) -> str:
         return f"{column}{self.collate} nulls last"
@@ -104,32 +109,59 @@ class Database:
             self.close_connection()
 
 
-def _batches(cursor: Any, sql: str) -> Iterator[tuple[Any, ...]]:
-    """A DB-API cursor's rows of `sql`, FETCH_SIZE at a time."""
+def append(database: Database | None, target: dict[str, Any], sql: str) -> None:
+    """Run one insert and commit it on a connection that may write: `database`
+    unless it is read-only (then closed first: DuckDB opens a file one way per
+    process), else a new short one; closed either way. A failure: ExportError."""
+    if database is None or database.read_only:
+        if database is not None:
+            database.close()
+        database = connect(target, write=True)
+    try:
+        database.query(sql)
+        try:
+            database.commit()
+        except database.errors as error:
+            raise ExportError(EXIT_DATA, f"database error: {first_line(error)}") from error
+    finally:
+        database.close()
+
+
+def _batches(cursor: Any, sql: str, named: bool = False) -> Iterator[tuple[Any, ...]]:
+    """A DB-API cursor's rows of `sql`, FETCH_SIZE at a time; none for a statement
+    without a result (an insert), which has no description (a PostgreSQL named
+    cursor's description comes with its first fetch: it only runs selects)."""
     try:
         cursor.execute(sql)
-        while batch := cursor.fetchmany(FETCH_SIZE):
+        while (named or cursor.description is not None) and (batch := cursor.fetchmany(FETCH_SIZE)):
             yield from batch
     finally:
         cursor.close()
 
 
-def _connect_duckdb(target: dict[str, Any]) -> Database:
+def lock_message(path: str, error: Exception) -> str:
+    """One line for a DuckDB file that cannot be opened: locked (by which process) or not."""
+    text = str(error)
+    if "lock" not in text.lower():
+        return f"cannot open the database {path}: {first_line(error)}"
+    holder = LOCK_HOLDER.search(text)
+    by = f" (PID {holder['pid']}, {holder['program']})" if holder else ""
+    return (
+        f"the database {path} is locked by another process{by}: wait for it to "
+        "finish (a dbt build or export still running?) or stop it, then run again"
+    )
+
+
+def _connect_duckdb(target: dict[str, Any], write: bool = False) -> Database:
     path = str(target.get("path", ":memory:"))  # relative to the working directory, as dbt's
     try:
-        connection = duckdb.connect(path, read_only=True)
+        connection = duckdb.connect(path, read_only=not write)
         connection.execute("set enable_progress_bar = false")
     except duckdb.Error as error:
-        text = str(error).lower()
-        if "lock" in text:
-            message = (
-                f"the database {path} is locked by another process (is dbt still "
-                "running?); wait for it to finish, then run the export again"
-            )
-        elif "does not exist" in text:
+        if "does not exist" in str(error).lower():
             message = f"the database {path} does not exist: run dbt build first"
         else:
-            message = f"cannot open the database {path}: {first_line(error)}"
+            message = lock_message(path, error)
         raise ExportError(EXIT_DATA, message) from error
     # On DuckDB the export renders each CSV line in SQL: at a million rows, fetching
     # every cell and Python's csv module cost most of its time.
@@ -138,10 +170,11 @@ def _connect_duckdb(target: dict[str, Any]) -> Database:
         connection.close,
         (duckdb.Error,),
         renders_csv_lines=True,
+        read_only=not write,
     )
 
 
-def _connect_postgres(target: dict[str, Any]) -> Database:
+def _connect_postgres(target: dict[str, Any], write: bool = False) -> Database:
     try:
         import psycopg2
     except ImportError as error:
@@ -152,7 +185,7 @@ def _connect_postgres(target: dict[str, Any]) -> Database:
     try:
         connection = psycopg2.connect(**settings)
         # One snapshot for every query of the export.
-        connection.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        connection.set_session(isolation_level="REPEATABLE READ", readonly=not write)
     except psycopg2.Error as error:
         message = f"cannot connect to PostgreSQL: {first_line(error)}"
         raise ExportError(EXIT_DATA, message) from error
@@ -160,14 +193,22 @@ def _connect_postgres(target: dict[str, Any]) -> Database:
 
     def rows(sql: str, streaming: bool) -> Iterator[tuple[Any, ...]]:
         # A named cursor is server-side: rows travel as they are fetched.
-        cursor = connection.cursor(name=next(names)) if streaming else connection.cursor()
-        return _batches(cursor, sql)
+        if streaming:
+            return _batches(connection.cursor(name=next(names)), sql, named=True)
+        return _batches(connection.cursor(), sql)
 
-    errors = (psycopg2.Error,)
-    return Database(rows, connection.close, errors, connection.rollback, ' collate "C"')
+    return Database(
+        rows,
+        connection.close,
+        (psycopg2.Error,),
+        connection.rollback,
+        ' collate "C"',
+        read_only=not write,
+        commit=connection.commit,
+    )
 
 
-def _connect_spark_session(target: dict[str, Any]) -> Database:
+def _connect_spark_session(target: dict[str, Any], write: bool = False) -> Database:
     """A local Spark session with the profile's settings, as dbt-spark's
     `method: session` opens it (same warehouse folder and metastore)."""
     try:
@@ -193,7 +234,7 @@ def _connect_spark_session(target: dict[str, Any]) -> Database:
     return Database(rows, session.stop, (PySparkException, Py4JError))
 
 
-def _connect_spark_thrift(target: dict[str, Any]) -> Database:
+def _connect_spark_thrift(target: dict[str, Any], write: bool = False) -> Database:
     """A Spark Thrift server (HiveServer2), reached with PyHive as dbt-spark's
     `method: thrift` reaches it: host, port, user, auth, password,
     kerberos_service_name, use_ssl and server_side_parameters of the profile."""
@@ -247,7 +288,7 @@ def _connect_spark_thrift(target: dict[str, Any]) -> Database:
 
 
 # One function per (type, connection method) of a dbt target.
-CONNECTORS: dict[tuple[str, str | None], Callable[[dict[str, Any]], Database]] = {
+CONNECTORS: dict[tuple[str, str | None], Callable[[dict[str, Any], bool], Database]] = {
     ("duckdb", None): _connect_duckdb,
     ("postgres", None): _connect_postgres,
     ("spark", "session"): _connect_spark_session,
@@ -255,11 +296,12 @@ CONNECTORS: dict[tuple[str, str | None], Callable[[dict[str, Any]], Database]] =
 }
 
 
-def connect(target: dict[str, Any]) -> Database:
+def connect(target: dict[str, Any], write: bool = False) -> Database:
+    """A read-only connection to the target (write: one that may insert)."""
     engine = str(target.get("type", ""))
     method = target.get("method") if engine == "spark" else None
     if connector := CONNECTORS.get((engine, method)):
-        return connector(target)
+        return connector(target, write)
     if engine == "spark":
         methods = ", ".join(str(m) for e, m in CONNECTORS if e == "spark")
         raise ExportError(
