@@ -39,6 +39,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import secrets
@@ -382,6 +383,8 @@ def connect(target: dict[str, Any]) -> Database:
         return _connect_duckdb(str(target.get("path", ":memory:")))
     if engine == "postgres":
         return _connect_postgres(target)
+    if engine == "spark" and target.get("method") == "thrift":
+        return _connect_spark_thrift(target)
     if engine == "spark":
         return _connect_spark(target)
     raise ExportError(
@@ -463,12 +466,14 @@ class _SparkConnection:
 def _connect_spark(target: dict[str, Any]) -> Database:
     """A local Spark session with the profile's settings, as dbt-spark's
     `method: session` opens it (same warehouse folder and metastore). A
-    cluster (thrift, http, odbc) is not reached from here: see the README."""
+    Thrift server is reached by _connect_spark_thrift; http and odbc are not
+    reached from here: see the README."""
     if target.get("method") != "session":
         raise ExportError(
             EXIT_USAGE,
-            f"the export reaches Spark with method: session only, not {target.get('method')!r}"
-            " (README: Running on Spark)",
+            f"the export reaches Spark with method: session or thrift, not "
+            f"{target.get('method')!r}: point a target with method: thrift at the "
+            "cluster's Thrift server (README: Running on Spark)",
         )
     try:
         from py4j.protocol import Py4JError
@@ -489,6 +494,74 @@ def _connect_spark(target: dict[str, Any]) -> Database:
             EXIT_DATA, f"cannot start Spark (Java 17 is required): {_first_line(error)}"
         ) from error
     return Database("spark", _SparkConnection(session), (PySparkException, Py4JError))
+
+
+def _connect_spark_thrift(target: dict[str, Any]) -> Database:
+    """A Spark Thrift server (HiveServer2), reached with PyHive as dbt-spark's
+    `method: thrift` reaches it: the same host, port, user, auth, password,
+    kerberos_service_name, use_ssl and server_side_parameters."""
+    try:
+        from pyhive import exc as hive_errors
+        from pyhive import hive
+        from thrift.Thrift import TException
+    except ImportError as error:
+        raise ExportError(
+            EXIT_DATA,
+            "PyHive is not installed: pip install -r requirements.txt -r requirements-spark.txt",
+        ) from error
+    # Thrift logs a failed connect itself; the ExportError below says it in one line.
+    logging.getLogger("thrift").addHandler(logging.NullHandler())
+    logging.getLogger("thrift").propagate = False
+    host, port = target.get("host"), int(target.get("port") or 10000)
+    where = f"the Spark Thrift server at {host}:{port}"
+    configuration = {
+        str(key): str(value) for key, value in (target.get("server_side_parameters") or {}).items()
+    }
+    try:
+        if target.get("use_ssl"):
+            from dbt.adapters.spark.connections import build_ssl_transport
+
+            transport = build_ssl_transport(
+                host=host,
+                port=port,
+                username=target.get("user"),
+                auth=target.get("auth"),
+                kerberos_service_name=target.get("kerberos_service_name"),
+                password=target.get("password"),
+            )
+            connection = hive.connect(thrift_transport=transport, configuration=configuration)
+        else:
+            connection = hive.connect(
+                host=host,
+                port=port,
+                username=target.get("user"),
+                auth=target.get("auth"),
+                kerberos_service_name=target.get("kerberos_service_name"),
+                password=target.get("password"),
+                configuration=configuration,
+            )
+    except ValueError as error:  # PyHive: auth, password and kerberos_service_name disagree
+        raise ExportError(
+            EXIT_USAGE, f"profile settings for {where}: {_first_line(error)}"
+        ) from error
+    except (TException, hive_errors.Error, OSError, EOFError) as error:
+        text = _first_line(error) or type(error).__name__
+        inner = getattr(error, "inner", None)  # thrift_sasl wraps the socket's error
+        if inner is not None:
+            text = f"{text}: {_first_line(inner)}"
+        if "Could not connect" in text or isinstance(error, ConnectionRefusedError):
+            hint = "is it running, and are host and port right?"
+        elif any(words in text for words in ("read 0 bytes", "reset by peer", "Broken pipe")):
+            hint = (
+                "it closed the connection (not a Thrift server, or auth or use_ssl "
+                "unlike the server's)"
+            )
+        elif "login" in text.lower() or "auth" in text.lower() or "sasl" in text.lower():
+            hint = "authentication refused: check user, password and auth"
+        else:
+            hint = "check host, port, auth and use_ssl"
+        raise ExportError(EXIT_DATA, f"cannot connect to {where}: {hint} ({text})") from error
+    return Database("spark", connection, (hive_errors.Error, TException, OSError, EOFError))
 
 
 def check_relations(database: Database, relations: dict[str, str]) -> None:
