@@ -15,7 +15,9 @@
 #
 # SPARK_VENV (default .venv-spark of the project) is the venv whose pyspark
 # runs the server; SPARK_THRIFT_DRIVER_MEMORY (default 2g) its heap;
-# SPARK_THRIFT_START_TIMEOUT (seconds, default 300) how long to wait for it.
+# SPARK_THRIFT_START_TIMEOUT (seconds, default 300) how long to wait for it;
+# SPARK_THRIFT_HIVECONF extra server settings, "key=value key=value" (the
+# tests use it for a server whose LDAP login always fails).
 set -euo pipefail
 
 project_dir="$(cd "$(dirname "$0")/.." && pwd)"
@@ -39,6 +41,10 @@ timeout="${SPARK_THRIFT_START_TIMEOUT:-300}"
 work_dir="$(mktemp -d "${TMPDIR:-/tmp}/handshake-spark-thrift.XXXXXX")"
 port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 server_pid=""
+hiveconf=()
+for setting in ${SPARK_THRIFT_HIVECONF:-}; do
+    hiveconf+=(--hiveconf "$setting")
+done
 
 stop_server() {
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -81,6 +87,7 @@ SPARK_LOG_DIR="$work_dir" SPARK_CONF_DIR="$work_dir" \
     --hiveconf hive.server2.thrift.bind.host=127.0.0.1 \
     --hiveconf hive.server2.thrift.port="$port" \
     --hiveconf hive.server2.transport.mode=binary \
+    "${hiveconf[@]}" \
     >"$work_dir/server.log" 2>&1 </dev/null &
 server_pid=$!
 
