@@ -154,7 +154,7 @@ SPARK_TEST_TARGET ?= spark_thrift
 test-spark: java $(SPARK_BIN)/.installed ## dbt build with every test, the end-to-end suite and DuckDB's files on Spark, local session and Thrift server (own venv .venv-spark)
 	SPARK_VENV=$(SPARK_VENV) bash scripts/with_spark_thrift.sh \
 		env HANDSHAKE_TEST_TARGET=$(SPARK_TEST_TARGET) \
-		$(SPARK_BIN)/pytest pytests -m "spark or e2e" -p no:cacheprovider
+		$(SPARK_BIN)/pytest pytests -m "spark or e2e" -p no:cacheprovider --durations=12
 
 clean: ## Remove dbt artefacts and the local databases (not output/)
 	rm -rf target logs dbt_packages data/*.duckdb data/*.duckdb.wal .spark
