@@ -110,8 +110,28 @@ done
 export HANDSHAKE_SPARK_THRIFT_HOST=127.0.0.1 HANDSHAKE_SPARK_THRIFT_PORT="$port"
 echo "with_spark_thrift: Spark $("$python" -c 'import pyspark; print(pyspark.__version__)') Thrift server on 127.0.0.1:$port (pid $server_pid, ${SECONDS}s to start)" >&2
 
+# The command runs in a process group of its own (set -m), waited for
+# here, so that an INT or TERM to this script is handled at once (bash
+# runs a trap only after a foreground command ends) and passed on to the
+# whole command (pytest and the dbt it started, as a Ctrl-C would); then
+# the EXIT trap stops the server.
+interrupted=""
+forward() {
+    interrupted="$2"
+    kill -"$1" -- "-$command_pid" 2>/dev/null || true
+}
+set -m
+"$@" <&0 &
+command_pid=$!
+set +m
+trap 'forward INT 130' INT
+trap 'forward TERM 143' TERM
 set +e
-"$@"
-status=$?
+while :; do
+    wait "$command_pid"
+    status=$?
+    # wait also returns when a trapped signal arrives: wait again for the command.
+    kill -0 "$command_pid" 2>/dev/null || break
+done
 set -e
-exit "$status"
+exit "${interrupted:-$status}"
