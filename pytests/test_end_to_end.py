@@ -30,6 +30,16 @@ depend on the fixture data and they add about 30 s to a build: the Makefile
 hand flow (test 8, with a non-default setting) runs the plain `dbt build`
 with them, the other builds add `--exclude test_type:unit`
 (UNIT_TESTS_EXCLUDED). `make test-dbt` runs every unit test anyway.
+
+On Spark (HANDSHAKE_TEST_TARGET=spark or spark_thrift, make test-spark) the
+tests whose meaning is the engine's (the models' files, the build log and its
+refusals, the settings' effect, re-builds) run on Spark; the sample's build is
+the one pytests/test_spark.py compares with DuckDB (conftest.py,
+spark_samples), not a build of its own; and the tests of engine-independent
+Python behaviour (check_inputs, file modes, the mass-disable stop's exit and
+untouched folder, what the export prints) are skipped with the reason
+ENGINE_INDEPENDENT: they run on DuckDB (make test) and PostgreSQL
+(make test-postgres).
 """
 
 from __future__ import annotations
@@ -53,6 +63,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import KEPT_VARIABLES, SPARK_TARGETS, SparkSamples
 
 pytestmark = pytest.mark.e2e
 
@@ -66,9 +77,18 @@ DBT = str(BIN / "dbt")
 PYTHON = sys.executable
 # make test-postgres runs this suite against its throwaway server
 # (HANDSHAKE_TEST_TARGET=postgres, PG* set by scripts/with_postgres.sh);
-# make test-spark against a local Spark session (HANDSHAKE_TEST_TARGET=spark:
-# each copy keeps its warehouse and metastore in its own .spark/ folder).
+# make test-spark against the Spark Thrift server of scripts/with_spark_thrift.sh
+# (HANDSHAKE_TEST_TARGET=spark_thrift: a schema per copy), or a local Spark
+# session (HANDSHAKE_TEST_TARGET=spark: each copy keeps its warehouse and
+# metastore in its own .spark/ folder).
 TARGET = os.environ.get("HANDSHAKE_TEST_TARGET", "duckdb")
+ON_SPARK = TARGET in SPARK_TARGETS
+# Tests of Python behaviour that no engine changes: run on DuckDB and PostgreSQL.
+ENGINE_INDEPENDENT = pytest.mark.skipif(
+    ON_SPARK,
+    reason="engine-independent Python behaviour: runs on DuckDB (make test) "
+    "and PostgreSQL (make test-postgres)",
+)
 
 AS_OF_DATE = "2026-06-15"
 YYYYMMDD = "20260615"
@@ -109,7 +129,7 @@ HEADERS = {
     NOTICES_FILE: "username,email_address,first_name",
 }
 # Spark plans every query for about a second: its builds take minutes.
-SUBPROCESS_TIMEOUT = 1800 if TARGET == "spark" else 600
+SUBPROCESS_TIMEOUT = 1800 if ON_SPARK else 600
 # Data tests and models still run; only the input-independent unit tests are left out.
 UNIT_TESTS_EXCLUDED = ("--exclude", "test_type:unit")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -142,7 +162,7 @@ class Project:
         env = {
             name: value
             for name, value in os.environ.items()
-            if not name.startswith(("DBT_", "HANDSHAKE_"))
+            if not name.startswith(("DBT_", "HANDSHAKE_")) or name in KEPT_VARIABLES
         }
         env.update(
             # The same file as self.database, written relative to the copy.
@@ -155,6 +175,10 @@ class Project:
             # One schema per copy, so that parallel builds never share tables.
             digest = hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
             env["HANDSHAKE_PG_SCHEMA"] = f"e2e_{digest}"
+        if TARGET == "spark_thrift":
+            # One schema per copy on the shared server.
+            digest = hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
+            env["HANDSHAKE_SPARK_SCHEMA"] = f"e2e_{digest}"
         return env
 
     def run(self, *command: str, umask: int = -1) -> subprocess.CompletedProcess[str]:
@@ -400,7 +424,7 @@ def scenario_lookback(base: Path) -> Run:
     require_success(check, "check_inputs.py")
     # On Spark each unit test takes seconds: pytests/test_spark.py runs them
     # all once (make test-spark), this flow runs the models and data tests.
-    unit_tests = UNIT_TESTS_EXCLUDED if TARGET == "spark" else ()
+    unit_tests = UNIT_TESTS_EXCLUDED if ON_SPARK else ()
     build = project.dbt("build", "--target", TARGET, *unit_tests, "--vars", variables)
     require_success(build, "dbt build")
     export = project.run(
@@ -451,7 +475,7 @@ def scenarios(
     pool = ScenarioPool(tmp_path_factory, int(os.environ.get("E2E_WORKERS", "2")))
     needed = {name for item in request.session.items for name in item.fixturenames}
     for name in SCENARIOS:
-        if name in needed:
+        if name in needed and not (ON_SPARK and name == "sample_run"):
             pool.start(name)
     yield pool
     pool.close()
@@ -463,7 +487,12 @@ def small_run(scenarios: ScenarioPool) -> Run:
 
 
 @pytest.fixture(scope="module")
-def sample_run(scenarios: ScenarioPool) -> Run:
+def sample_run(scenarios: ScenarioPool, spark_samples: SparkSamples) -> Run:
+    if ON_SPARK:
+        # The sample build that pytests/test_spark.py compares with DuckDB's.
+        spark = spark_samples.get(TARGET)
+        project = Project(spark.root, spark.root.parent / "db" / "test.duckdb")
+        return Run(project, spark.output_dir, spark.check, spark.build, spark.export, spark.files())
     return scenarios.result("sample_run")
 
 
@@ -670,6 +699,7 @@ MASS_OUTCOMES = (
 )
 
 
+@ENGINE_INDEPENDENT
 def test_mass_disable_stops_the_export_and_writes_nothing(
     mass_project: Project, tmp_path: Path
 ) -> None:
@@ -688,6 +718,7 @@ def test_mass_disable_stops_the_export_and_writes_nothing(
     assert file_states(output_dir) == before
 
 
+@ENGINE_INDEPENDENT
 def test_mass_disable_stop_creates_no_output_folder(mass_project: Project, tmp_path: Path) -> None:
     stopped = mass_project.export(tmp_path / "out")
     assert stopped.returncode == 4, tail(stopped)
@@ -807,6 +838,7 @@ def make_not_utf8(project: Project) -> list[str]:
     return ["sis_students.csv", "line 3", "not UTF-8"]
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize(
     "spoil",
     [make_ragged, make_missing_column, make_not_utf8],
@@ -860,6 +892,7 @@ def test_export_refuses_after_the_missing_column_build(
 # 7. File modes
 
 
+@ENGINE_INDEPENDENT
 def test_written_files_are_0600_in_a_created_0700_folder(small_run: Run, tmp_path: Path) -> None:
     # The first export created its folder, under the default umask.
     assert stat.S_IMODE(small_run.output_dir.stat().st_mode) == 0o700
@@ -902,6 +935,7 @@ def expected_with_lookback_30() -> dict[str, bytes]:
     }
 
 
+@ENGINE_INDEPENDENT
 def test_makefile_run_is_the_three_plain_commands() -> None:
     makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "scripts/check_inputs.py $(INPUT_DIR)" in makefile
@@ -969,6 +1003,7 @@ def test_export_prints_no_names_usernames_or_email_addresses(small_run: Run) -> 
     assert "outcomes: exported 11, rejected 4, skipped 3" in small_run.export.stdout
 
 
+@ENGINE_INDEPENDENT
 def test_export_messages_print_no_personal_data(
     mass_project: Project, failing_test_build: FailedBuild, tmp_path: Path
 ) -> None:
