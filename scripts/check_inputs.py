@@ -1,14 +1,5 @@
-"""Check the five input files (SPEC section 2) before dbt reads them (README "Input
-files"): each exists, is UTF-8 (a BOM is fine), has every required column once and
-as many fields per row as its header. Messages name file, line and column, never a
-cell's value. A cell reading `null` only warns (dbt seed loads it as empty on
-PostgreSQL and Spark, DuckDB as the text NULL). --vars takes dbt's --vars: its
-raw_data_dir, when set, is checked instead of DIR.
-
-    python scripts/check_inputs.py [DIR] [--vars VARS]      (default: seeds)
-
-Exit codes: 0 fine (warnings allowed); 1 problems found (all listed); 2 usage.
-"""
+"""Check the five input files (SPEC section 2) before dbt reads them: README "Input files"
+(exit codes in --help)."""
 
 from __future__ import annotations
 

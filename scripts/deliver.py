@@ -1,9 +1,5 @@
-"""Put the export's sync file into Handshake's S3 folder (SPEC section 8; README
-"Running it every night" says what it checks and logs, and its exit codes):
-
-    python scripts/deliver.py --output-dir DIR --s3-uri s3://BUCKET/FOLDER
-                              [--trial] [--force] [--target T] [--project-dir .]
-"""
+"""Put the export's sync file into Handshake's S3 folder (SPEC section 8; README "Running it
+every night" says what it checks and logs, and its exit codes)."""
 
 from __future__ import annotations
 

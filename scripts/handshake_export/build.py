@@ -1,10 +1,5 @@
-"""Whether the last dbt build can be trusted (else exit 3): build_log (written by the
-hooks, macros/hooks/) names a finished `dbt build` of every model without failing
-nodes (target/run_results.json names them); each input in build_inputs is unchanged
-(size and checksum, or a source's row count); and logs/dbt.log ($DBT_LOG_PATH) shows
-no later failed build, run, seed, snapshot, retry or clone (a parse failure runs no
-hook: the `Resource report` line dbt logs last is its one trace). Also export_log.
-"""
+"""Whether the last dbt build can be trusted, else exit 3 (README "Layout", "Robustness"):
+build_log, target/run_results.json, build_inputs, logs/dbt.log. Also export_log."""
 
 from __future__ import annotations
 

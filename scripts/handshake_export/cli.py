@@ -1,5 +1,5 @@
-"""The command line: arguments, the order of the steps, the printed summary
-(counts and paths only, never names, usernames or email addresses)."""
+"""The command line: arguments, the order of the steps, the printed summary (counts and
+paths only, never names, usernames or email addresses)."""
 
 from __future__ import annotations
 

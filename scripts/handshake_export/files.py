@@ -1,6 +1,5 @@
-"""Atomic writing: each file goes to a hidden temporary name (0600) in the output
-folder, hashed as it is written; all are renamed into place together, and
-leaving Staging removes whatever was not (an error, Ctrl-C, SIGTERM)."""
+"""Atomic writing: files staged under hidden temporary names (0600), hashed as written,
+renamed into place together; leaving Staging removes the rest (error, Ctrl-C, SIGTERM)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""What the export reads: relations and Handshake headers (column meta) from
-target/manifest.json, the run's row of sync_runs, one query per file (in code-point
-order; on DuckDB each CSV line rendered in SQL, the fastest way at a million rows).
-Every decision is the warehouse's (README "Layout")."""
+"""What the export reads from target/manifest.json and the marts (README "Layout"); on
+DuckDB each CSV line is rendered in SQL, the fastest way at a million rows."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""The files of a run and the order they are published in: every file is staged
-(files.Staging) first; only when all are complete are they renamed into place,
-the sync file's parts first, report.html and manifest.json last, with Ctrl-C
-and SIGTERM held meanwhile."""
+"""The files of a run: all staged, then renamed into place (the sync file's parts first,
+report.html and manifest.json last) with Ctrl-C and SIGTERM held."""
 
 from __future__ import annotations
 

@@ -1,11 +1,5 @@
-"""report.html, the career office's one-page summary, from templates/report.html.j2.
-
-The page shows the manifest's counts and rows the marts hold (marts.report_rows):
-the codes raised with their advice, the alumni transitions, the first import
-issues. It names students by student_id and username only (as the issue files
-do), loads nothing (inline CSS and SVG, no script, a Content-Security-Policy
-that forbids any request), holds no timestamp, and escapes every value.
-"""
+"""report.html from templates/report.html.j2 (README "How to read the report"): students
+named by student_id and username only, nothing loaded, no timestamp, every value escaped."""
 
 from __future__ import annotations
 
