@@ -32,6 +32,7 @@ EXIT_EXPORT, EXIT_S3, EXIT_DELIVERED, EXIT_INTERRUPTED = 5, 6, 7, 130
 LOG_FILE, SECTION_FILE = "delivery_log.csv", "delivery.html"
 LOG_COLUMNS = ("delivered_at", "as_of_date", "trial", "key", "bytes", "sha256", "etag")
 LOG_COLUMNS += ("version_id", "outcome")
+HEADER = dict(zip(LOG_COLUMNS, LOG_COLUMNS, strict=True))  # the log's header row
 DEFAULT_ATTEMPTS = 5
 CHANGED = "{} is missing or changed since the export: export again"
 REGION = "the bucket is in another region: set AWS_DEFAULT_REGION (Handshake's: us-east-1)"
@@ -77,8 +78,8 @@ def read_export(directory: Path, force: bool) -> tuple[str, dict[str, Any], list
 
 
 def check_latest_export(project_dir: Path, target: str | None, manifest: Path) -> Checked | None:
-    """Refuse unless the newest build of the build log finished and export_log holds
-    its 'exported' row with this manifest.json's sha256; None: no warehouse here."""
+    """Refuse unless the newest build finished and export_log holds its 'exported' row with
+    this manifest.json's sha256; None: no warehouse here."""
     try:
         settings = warehouse.load_target(project_dir, target)[1]
         found = marts.read_marts(project_dir)
@@ -108,11 +109,8 @@ def check_latest_export(project_dir: Path, target: str | None, manifest: Path) -
         message = f"dbt command #{number} (build log) is running or did not finish: export again"
         raise DeliveryError(EXIT_STALE, message)
     if not exported:
-        raise DeliveryError(
-            EXIT_STALE,
-            f"a newer build exists (build log #{number}) or this folder was not exported from"
-            " the latest build: export again",
-        )
+        message = f"a newer build exists (build log #{number}) or this folder was not exported"
+        raise DeliveryError(EXIT_STALE, message + " from the latest build: export again")
     return settings, found, int(number)
 
 
@@ -123,9 +121,8 @@ def record_delivery(checked: Checked, as_of_date: str, manifest: Path) -> None:
     try:
         build.record(None, settings, found, row)
     except ExportError as error:
-        print(
-            f"deliver: warning: sent, but export_log not written: {error.message}", file=sys.stderr
-        )
+        message = f"sent, but export_log not written: {error.message}"
+        print(f"deliver: warning: {message}", file=sys.stderr)
 
 
 class DeliveryLog:
@@ -154,23 +151,17 @@ class DeliveryLog:
     def append(self, row: dict[str, str]) -> None:
         """One O_APPEND write per row (the header first in a new log), then fsync."""
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, LOG_COLUMNS, lineterminator="\n")
-        if os.fstat(self.fd).st_size == 0:
-            writer.writeheader()
-        writer.writerow(row)
+        rows = [row] if os.fstat(self.fd).st_size else [HEADER, row]
+        csv.DictWriter(buffer, LOG_COLUMNS, lineterminator="\n").writerows(rows)
         os.write(self.fd, buffer.getvalue().encode("utf-8"))
         os.fsync(self.fd)
         self.rows.append(row)
 
     def write_section(self, as_of_date: str) -> None:
         """DIR/delivery.html: this as_of_date's rows of the log, replaced atomically."""
-        rows = [LOG_COLUMNS] + [
-            [row[c] for c in LOG_COLUMNS] for row in self.rows if row["as_of_date"] == as_of_date
-        ]
-        table = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>\n"
-            for row in rows
-        )
+        rows = [HEADER, *(row for row in self.rows if row["as_of_date"] == as_of_date)]
+        cells = ("".join(f"<td>{html.escape(row[c])}</td>" for c in LOG_COLUMNS) for row in rows)
+        table = "".join(f"<tr>{row}</tr>\n" for row in cells)
         title = f"Delivery to Handshake, as of {as_of_date}"
         page = f'<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>{title}</title>'
         page += f"\n<h1>{title}</h1>\n<table>\n{table}</table>\n</html>\n"
@@ -230,14 +221,10 @@ def deliver(args: argparse.Namespace) -> list[str]:
             row.update(key=f"s3://{bucket}/{key}", sha256=digest.hexdigest())
             row["delivered_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             checksum = base64.b64encode(digest.digest()).decode("ascii")
+            put = {"ServerSideEncryption": "AES256", "ChecksumAlgorithm": "SHA256"}
             try:
                 response = client.put_object(
-                    Bucket=bucket,
-                    Key=key,
-                    Body=body,
-                    ServerSideEncryption="AES256",
-                    ChecksumAlgorithm="SHA256",
-                    ChecksumSHA256=checksum,
+                    Bucket=bucket, Key=key, Body=body, ChecksumSHA256=checksum, **put
                 )
             except BaseException as error:  # logged, an interrupt too
                 log.append({**row, "outcome": "failed " + describe(error).split(":")[0]})
