@@ -114,17 +114,6 @@ def check_latest_export(project_dir: Path, target: str | None, manifest: Path) -
     return settings, found, int(number)
 
 
-def record_delivery(checked: Checked, as_of_date: str, manifest: Path) -> None:
-    """export_log's 'delivered' row; the files were sent, so a failure only warns."""
-    settings, found, number = checked
-    row = build.ExportRow(number, as_of_date, "delivered", build.sha256_of(manifest))
-    try:
-        build.record(None, settings, found, row)
-    except ExportError as error:
-        message = f"sent, but export_log not written: {error.message}"
-        print(f"deliver: warning: {message}", file=sys.stderr)
-
-
 class DeliveryLog:
     """DIR/delivery_log.csv, mode 0600, under an exclusive lock while open."""
 
@@ -234,8 +223,13 @@ def deliver(args: argparse.Namespace) -> list[str]:
             row.update(etag=str(response.get("ETag", "")).strip('"'), outcome="sent")
             log.append({**row, "version_id": str(response.get("VersionId", ""))})
             print(f"deliver: sent {row['key']} ({row['bytes']} bytes, sha256 {row['sha256']})")
-        if checked and not args.trial:
-            record_delivery(checked, as_of_date, manifest)
+        if checked and not args.trial:  # export_log's 'delivered' row: a failure only warns
+            settings, found, number = checked
+            try:
+                build.record(None, settings, found, (number, as_of_date, "delivered", manifest))
+            except ExportError as error:
+                message = f"sent, but export_log not written: {error.message}"
+                print(f"deliver: warning: {message}", file=sys.stderr)
     finally:
         if log.rows:
             log.write_section(as_of_date)
