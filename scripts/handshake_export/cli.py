@@ -24,6 +24,7 @@ from handshake_export import (
 EMAIL_CHANGE_WARNING = (
     "an automated sync will apply none of the email changes; upload the alumni update file manually"
 )
+UNRECORDED = "deliver.py refuses them until an export is recorded; run the export again"
 
 
 def _percent(share: float) -> str:
@@ -58,17 +59,13 @@ def export(args: argparse.Namespace) -> int:
             )
         manifest, written = outputs.write_outputs(database, found, run, Path(args.output_dir))
         print_summary(manifest, written, target_name)
-        # dbt and deliver.py learn from export_log that this build was exported. The
-        # files are published and stay when this fails; the exit code says it.
+        # export_log tells dbt and deliver.py; the files stay when this fails (the exit code says).
         row = (number, run["as_of_date"], "exported", Path(args.output_dir) / "manifest.json")
         try:
             build.record(database, target, found, row)
         except ExportError as error:
-            raise ExportError(
-                error.exit_code,
-                f"the files were written, but the export log was not ({error.message}): "
-                "deliver.py refuses them until an export is recorded; run the export again",
-            ) from error
+            message = f"the files were written, but the export log was not ({error.message}): "
+            raise ExportError(error.exit_code, message + UNRECORDED) from error
     finally:
         database.close()
     return EXIT_OK
