@@ -34,6 +34,7 @@ LOG_COLUMNS = ("delivered_at", "as_of_date", "trial", "key", "bytes", "sha256", 
 LOG_COLUMNS += ("version_id", "outcome")
 HEADER = dict(zip(LOG_COLUMNS, LOG_COLUMNS, strict=True))  # the log's header row
 DEFAULT_ATTEMPTS = 5
+S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(\S+?)/?")  # bucket, folder
 CHANGED = "{} is missing or changed since the export: export again"
 REGION = "the bucket is in another region: set AWS_DEFAULT_REGION (Handshake's: us-east-1)"
 S3_ADVICE = {
@@ -189,7 +190,9 @@ def describe(error: BaseException) -> str:
 
 def deliver(args: argparse.Namespace) -> list[str]:
     """Check the export, then put each sync file; every try is logged. The names sent."""
-    bucket, folder = parse_s3_uri(args.s3_uri)
+    if not (match := S3_URI.fullmatch(args.s3_uri)):
+        raise DeliveryError(EXIT_USAGE, f"--s3-uri {args.s3_uri!r} is not s3://BUCKET/FOLDER")
+    bucket, folder = match.groups()
     directory = Path(args.output_dir)
     as_of_date, files, names = read_export(directory, args.force)
     log = DeliveryLog(directory)
@@ -235,13 +238,6 @@ def deliver(args: argparse.Namespace) -> list[str]:
             log.write_section(as_of_date)
         log.close()
     return names
-
-
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    match = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(\S+?)/?", uri)
-    if not match:
-        raise DeliveryError(EXIT_USAGE, f"--s3-uri {uri!r} is not s3://BUCKET/FOLDER")
-    return match.group(1), match.group(2)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

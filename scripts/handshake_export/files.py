@@ -120,14 +120,6 @@ def sync_file_names(yyyymmdd: str, rows: int) -> list[str]:
     return [f"{yyyymmdd}_users_part{number:02d}.csv" for number in range(1, parts + 1)]
 
 
-def stale_sync_files(directory: Path, yyyymmdd: str, written: set[str]) -> list[Path]:
-    """Sync files of the same date from an earlier run that this run did not write."""
-    pattern, paths = re.compile(rf"{yyyymmdd}_users(_part\d+)?\.csv"), directory.iterdir()
-    return sorted(
-        p for p in paths if pattern.fullmatch(p.name) and p.name not in written and p.is_file()
-    )
-
-
 def prepare_directory(directory: Path) -> bool:
     """Create the directory (0700) if missing (True then); remove the temporary files, holding
     student data, of an export killed outright (SIGKILL, power loss: no cleanup ran)."""

@@ -19,8 +19,7 @@ CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-sr
 
 
 def _escape(value: Any) -> str:
-    """HTML-escaped text (None as empty); a carriage return becomes a character
-    reference, so the page has "\\n" line ends only, whatever the cells hold."""
+    """HTML-escaped text (None as empty); a carriage return as a reference: "\\n" ends only."""
     if isinstance(value, Markup):
         return value
     text = "" if value is None else str(value)
