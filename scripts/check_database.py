@@ -1,13 +1,5 @@
-"""Check that dbt can open the DuckDB database before `dbt build` runs: when another
-process holds it (a build or export still running, a notebook, the DuckDB CLI), say in
-one line which file and which process, instead of dbt's traceback. The path is the dbt
-profile's (--target, $HANDSHAKE_TARGET); other engines and a database not created yet pass.
-
-    python scripts/check_database.py [--target T] [--project-dir .]
-
-Exit codes: 0 the database can be opened; 1 it is locked or cannot be opened;
-2 usage or profile error.
-"""
+"""Say in one line which process holds the DuckDB database before `dbt build` opens it
+(README "Robustness"; exit codes in --help)."""
 
 from __future__ import annotations
 

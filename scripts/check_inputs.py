@@ -1,14 +1,5 @@
-"""Check the five input files (SPEC section 2) before dbt reads them (README "Input
-files"): each exists, is UTF-8 (a BOM is fine), has every required column once and
-as many fields per row as its header. Messages name file, line and column, never a
-cell's value. A cell reading `null` only warns (dbt seed loads it as empty on
-PostgreSQL and Spark, DuckDB as the text NULL). --vars takes dbt's --vars: its
-raw_data_dir, when set, is checked instead of DIR.
-
-    python scripts/check_inputs.py [DIR] [--vars VARS]      (default: seeds)
-
-Exit codes: 0 fine (warnings allowed); 1 problems found (all listed); 2 usage.
-"""
+"""Check the five input files (SPEC section 2) before dbt reads them: README "Input files"
+(exit codes in --help)."""
 
 from __future__ import annotations
 
@@ -45,6 +36,8 @@ MAX_ROWS_LISTED = 10  # bad rows (and warnings) listed per file before "and N mo
 # dbt seed's agate loader (PostgreSQL, Spark) loads a text cell that reads null (trimmed,
 # any case) as NULL; DuckDB (dbt-duckdb's seed COPY and raw_data_dir's read_csv) keeps it.
 SEED_NULL_TEXTS = frozenset({"null"})
+NULL_WARNING = "an empty cell for dbt seed on PostgreSQL and Spark but the text NULL on DuckDB;"
+NULL_WARNING += " leave blank cells empty"
 
 
 def _decode(path: Path, data: bytes) -> tuple[str | None, list[str]]:
@@ -82,29 +75,22 @@ def _listed(path: Path, lines: list[str], what: str) -> list[str]:
 def _row_problems(
     path: Path, reader: Any, header: list[str], warnings: list[str] | None = None
 ) -> list[str]:
-    """Rows whose field count differs from the header's, by physical line;
-    cells that read null go to `warnings`."""
+    """Rows whose field count differs from the header's; cells that read null: `warnings`."""
     width, bad_rows, null_rows, malformed = len(header), [], [], []
     line = reader.line_num + 1  # the line where the next record starts
     try:
         for row in reader:
             if not row:
-                bad_rows.append(
-                    f"{path}: line {line}: blank line (dbt seed would load it as a row of "
-                    "empty values); delete it"
-                )
+                blank = "blank line (dbt seed would load it as a row of empty values); delete it"
+                bad_rows.append(f"{path}: line {line}: {blank}")
             elif len(row) != width:
                 bad_rows.append(f"{path}: line {line}: {len(row)} fields, the header has {width}")
-            nulls = [
-                name
-                for name, cell in zip(header, row, strict=False)
-                if cell.strip().lower() in SEED_NULL_TEXTS
-            ]
-            if nulls:
+            cells = zip(header, row, strict=False)
+            if nulls := ", ".join(
+                n for n, cell in cells if cell.strip().lower() in SEED_NULL_TEXTS
+            ):
                 null_rows.append(
-                    f"{path}: line {line}: warning: {', '.join(nulls)} reads NULL, an empty cell"
-                    " for dbt seed on PostgreSQL and Spark but the text NULL on DuckDB; leave"
-                    " blank cells empty"
+                    f"{path}: line {line}: warning: {nulls} reads NULL, {NULL_WARNING}"
                 )
             line = reader.line_num + 1
     except csv.Error as error:
@@ -115,8 +101,7 @@ def _row_problems(
 
 
 def check_file(path: Path, required: Sequence[str], warnings: list[str] | None = None) -> list[str]:
-    """All problems found in one input file (empty when it is fine); warnings
-    are added to `warnings` when given."""
+    """The problems of one input file (none when it is fine); warnings go to `warnings`."""
     if not path.is_file():
         return [f"{path}: file not found"]
     try:
@@ -136,13 +121,6 @@ def check_file(path: Path, required: Sequence[str], warnings: list[str] | None =
         return [*problems, f"{path}: empty file: the header row is missing"]
     problems += _missing_columns(path, header, required)
     return problems + _row_problems(path, reader, header, warnings)
-
-
-def check_directory(directory: Path, warnings: list[str] | None = None) -> list[str]:
-    problems: list[str] = []
-    for name, required in REQUIRED_COLUMNS.items():
-        problems += check_file(directory / name, required, warnings)
-    return problems
 
 
 def raw_data_dir(variables: str | None) -> str | None:
@@ -176,16 +154,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"check_inputs: {error}", file=sys.stderr)
         return 2
     warnings: list[str] = []
-    problems = check_directory(directory, warnings)
-    for warning in warnings:
-        print(warning, file=sys.stderr)
-    for problem in problems:
-        print(problem, file=sys.stderr)
+    problems = [
+        problem
+        for name, required in REQUIRED_COLUMNS.items()
+        for problem in check_file(directory / name, required, warnings)
+    ]
+    for line in warnings + problems:
+        print(line, file=sys.stderr)
     if problems:
         print(f"check_inputs: {len(problems)} problems in {directory}", file=sys.stderr)
         return 1
-    count = len(REQUIRED_COLUMNS)
-    print(f"check_inputs: the {count} input files in {directory} are fine")
+    print(f"check_inputs: the {len(REQUIRED_COLUMNS)} input files in {directory} are fine")
     return 0
 
 

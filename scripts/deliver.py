@@ -1,9 +1,5 @@
-"""Put the export's sync file into Handshake's S3 folder (SPEC section 8; README
-"Running it every night" says what it checks and logs, and its exit codes):
-
-    python scripts/deliver.py --output-dir DIR --s3-uri s3://BUCKET/FOLDER
-                              [--trial] [--force] [--target T] [--project-dir .]
-"""
+"""Put the export's sync file into Handshake's S3 folder (SPEC section 8; README "Running it
+every night" says what it checks and logs, and its exit codes)."""
 
 from __future__ import annotations
 
@@ -36,7 +32,9 @@ EXIT_EXPORT, EXIT_S3, EXIT_DELIVERED, EXIT_INTERRUPTED = 5, 6, 7, 130
 LOG_FILE, SECTION_FILE = "delivery_log.csv", "delivery.html"
 LOG_COLUMNS = ("delivered_at", "as_of_date", "trial", "key", "bytes", "sha256", "etag")
 LOG_COLUMNS += ("version_id", "outcome")
+HEADER = dict(zip(LOG_COLUMNS, LOG_COLUMNS, strict=True))  # the log's header row
 DEFAULT_ATTEMPTS = 5
+S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(\S+?)/?")  # bucket, folder
 CHANGED = "{} is missing or changed since the export: export again"
 REGION = "the bucket is in another region: set AWS_DEFAULT_REGION (Handshake's: us-east-1)"
 S3_ADVICE = {
@@ -81,8 +79,8 @@ def read_export(directory: Path, force: bool) -> tuple[str, dict[str, Any], list
 
 
 def check_latest_export(project_dir: Path, target: str | None, manifest: Path) -> Checked | None:
-    """Refuse unless the newest build of the build log finished and export_log holds
-    its 'exported' row with this manifest.json's sha256; None: no warehouse here."""
+    """Refuse unless the newest build finished and export_log holds its 'exported' row with
+    this manifest.json's sha256; None: no warehouse here."""
     try:
         settings = warehouse.load_target(project_dir, target)[1]
         found = marts.read_marts(project_dir)
@@ -112,24 +110,9 @@ def check_latest_export(project_dir: Path, target: str | None, manifest: Path) -
         message = f"dbt command #{number} (build log) is running or did not finish: export again"
         raise DeliveryError(EXIT_STALE, message)
     if not exported:
-        raise DeliveryError(
-            EXIT_STALE,
-            f"a newer build exists (build log #{number}) or this folder was not exported from"
-            " the latest build: export again",
-        )
+        message = f"a newer build exists (build log #{number}) or this folder was not exported"
+        raise DeliveryError(EXIT_STALE, message + " from the latest build: export again")
     return settings, found, int(number)
-
-
-def record_delivery(checked: Checked, as_of_date: str, manifest: Path) -> None:
-    """export_log's 'delivered' row; the files were sent, so a failure only warns."""
-    settings, found, number = checked
-    row = build.ExportRow(number, as_of_date, "delivered", build.sha256_of(manifest))
-    try:
-        build.record(None, settings, found, row)
-    except ExportError as error:
-        print(
-            f"deliver: warning: sent, but export_log not written: {error.message}", file=sys.stderr
-        )
 
 
 class DeliveryLog:
@@ -158,23 +141,17 @@ class DeliveryLog:
     def append(self, row: dict[str, str]) -> None:
         """One O_APPEND write per row (the header first in a new log), then fsync."""
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, LOG_COLUMNS, lineterminator="\n")
-        if os.fstat(self.fd).st_size == 0:
-            writer.writeheader()
-        writer.writerow(row)
+        rows = [row] if os.fstat(self.fd).st_size else [HEADER, row]
+        csv.DictWriter(buffer, LOG_COLUMNS, lineterminator="\n").writerows(rows)
         os.write(self.fd, buffer.getvalue().encode("utf-8"))
         os.fsync(self.fd)
         self.rows.append(row)
 
     def write_section(self, as_of_date: str) -> None:
         """DIR/delivery.html: this as_of_date's rows of the log, replaced atomically."""
-        rows = [LOG_COLUMNS] + [
-            [row[c] for c in LOG_COLUMNS] for row in self.rows if row["as_of_date"] == as_of_date
-        ]
-        table = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>\n"
-            for row in rows
-        )
+        rows = [HEADER, *(row for row in self.rows if row["as_of_date"] == as_of_date)]
+        cells = ("".join(f"<td>{html.escape(row[c])}</td>" for c in LOG_COLUMNS) for row in rows)
+        table = "".join(f"<tr>{row}</tr>\n" for row in cells)
         title = f"Delivery to Handshake, as of {as_of_date}"
         page = f'<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>{title}</title>'
         page += f"\n<h1>{title}</h1>\n<table>\n{table}</table>\n</html>\n"
@@ -213,7 +190,9 @@ def describe(error: BaseException) -> str:
 
 def deliver(args: argparse.Namespace) -> list[str]:
     """Check the export, then put each sync file; every try is logged. The names sent."""
-    bucket, folder = parse_s3_uri(args.s3_uri)
+    if not (match := S3_URI.fullmatch(args.s3_uri)):
+        raise DeliveryError(EXIT_USAGE, f"--s3-uri {args.s3_uri!r} is not s3://BUCKET/FOLDER")
+    bucket, folder = match.groups()
     directory = Path(args.output_dir)
     as_of_date, files, names = read_export(directory, args.force)
     log = DeliveryLog(directory)
@@ -234,14 +213,10 @@ def deliver(args: argparse.Namespace) -> list[str]:
             row.update(key=f"s3://{bucket}/{key}", sha256=digest.hexdigest())
             row["delivered_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             checksum = base64.b64encode(digest.digest()).decode("ascii")
+            put = {"ServerSideEncryption": "AES256", "ChecksumAlgorithm": "SHA256"}
             try:
                 response = client.put_object(
-                    Bucket=bucket,
-                    Key=key,
-                    Body=body,
-                    ServerSideEncryption="AES256",
-                    ChecksumAlgorithm="SHA256",
-                    ChecksumSHA256=checksum,
+                    Bucket=bucket, Key=key, Body=body, ChecksumSHA256=checksum, **put
                 )
             except BaseException as error:  # logged, an interrupt too
                 log.append({**row, "outcome": "failed " + describe(error).split(":")[0]})
@@ -251,20 +226,18 @@ def deliver(args: argparse.Namespace) -> list[str]:
             row.update(etag=str(response.get("ETag", "")).strip('"'), outcome="sent")
             log.append({**row, "version_id": str(response.get("VersionId", ""))})
             print(f"deliver: sent {row['key']} ({row['bytes']} bytes, sha256 {row['sha256']})")
-        if checked and not args.trial:
-            record_delivery(checked, as_of_date, manifest)
+        if checked and not args.trial:  # export_log's 'delivered' row: a failure only warns
+            settings, found, number = checked
+            try:
+                build.record(None, settings, found, (number, as_of_date, "delivered", manifest))
+            except ExportError as error:
+                message = f"sent, but export_log not written: {error.message}"
+                print(f"deliver: warning: {message}", file=sys.stderr)
     finally:
         if log.rows:
             log.write_section(as_of_date)
         log.close()
     return names
-
-
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    match = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(\S+?)/?", uri)
-    if not match:
-        raise DeliveryError(EXIT_USAGE, f"--s3-uri {uri!r} is not s3://BUCKET/FOLDER")
-    return match.group(1), match.group(2)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -1,14 +1,7 @@
-"""Write the Handshake upload files and their reports from the dbt marts (run
-dbt build first); the work is done by scripts/handshake_export/.
-
-    python scripts/export_csv.py --output-dir DIR [--target T]
-                                 [--allow-mass-disable] [--project-dir .]
-
-README "Outputs" lists the files; "Running it every night" explains each exit code.
+"""Write the Handshake files from the dbt marts (scripts/handshake_export/; README "Outputs").
 Exit codes: 0 written, 2 usage, 3 build missing, failing or stale, 4 mass-disable
 stop, 5 database problem (or export_log not written after the files), 6 write
-error, 130 interrupted.
-"""
+error, 130 interrupted ("Running it every night" explains each)."""
 
 from __future__ import annotations
 

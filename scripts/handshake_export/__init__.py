@@ -1,18 +1,10 @@
-"""The export of the Handshake files (scripts/export_csv.py): the warehouse decides,
-the export checks that the build can be trusted and writes bytes. One concern per
-module: cli (command line), build (is the build complete, passing, fresh),
-warehouse (profile, connections), marts (what is read), files (atomic writing),
-outputs (the files of a run, the manifest), report (report.html); README "Layout"."""
+"""The export of the Handshake files (scripts/export_csv.py), one concern per module:
+README "Layout"."""
 
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_BUILD = 3
-EXIT_MASS_DISABLE = 4
-EXIT_DATA = 5
-EXIT_WRITE = 6
-EXIT_INTERRUPTED = 130
+EXIT_OK, EXIT_USAGE, EXIT_BUILD, EXIT_MASS_DISABLE = 0, 2, 3, 4
+EXIT_DATA, EXIT_WRITE, EXIT_INTERRUPTED = 5, 6, 130
 
 
 class ExportError(Exception):
@@ -20,8 +12,7 @@ class ExportError(Exception):
 
     def __init__(self, exit_code: int, message: str) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
-        self.message = message
+        self.exit_code, self.message = exit_code, message
 
 
 def first_line(error: BaseException) -> str:

@@ -1,10 +1,5 @@
-"""Whether the last dbt build can be trusted (else exit 3): build_log (written by the
-hooks, macros/hooks/) names a finished `dbt build` of every model without failing
-nodes (target/run_results.json names them); each input in build_inputs is unchanged
-(size and checksum, or a source's row count); and logs/dbt.log ($DBT_LOG_PATH) shows
-no later failed build, run, seed, snapshot, retry or clone (a parse failure runs no
-hook: the `Resource report` line dbt logs last is its one trace). Also export_log.
-"""
+"""Whether the last dbt build can be trusted, else exit 3 (README "Layout", "Robustness"):
+build_log, target/run_results.json, build_inputs, logs/dbt.log. Also export_log."""
 
 from __future__ import annotations
 
@@ -12,7 +7,6 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,19 +15,14 @@ from handshake_export import EXIT_BUILD, ExportError, warehouse
 from handshake_export.marts import Marts
 from handshake_export.warehouse import Database
 
-
-@dataclass
-class ExportRow:
-    build_number: int
-    as_of_date: str
-    event: str  # exported, delivered
-    manifest_sha256: str
-
-
 # dbt run_results statuses that mean the build did not fully succeed.
 FAILED_STATUSES = {"error", "fail", "runtime error", "skipped", "partial success"}
 MAX_NAMED_FAILURES = 10
 AGAIN = "run dbt build again (nothing was written)"
+NO_TESTS = f"which runs no tests: {AGAIN}"
+MISMATCH = f"so the tables may not match today's project or inputs: fix it and {AGAIN}"
+SELECT = "(a build with --select): run a full dbt build (nothing was written)"
+UNFINISHED = f"it was interrupted, or is still running; {AGAIN}"
 # dbt commands whose failure leaves the tables (or target/) unlike a passing build.
 TABLE_COMMANDS = {"build", "run", "seed", "snapshot", "retry", "clone"}
 RESOURCE_REPORT = re.compile(r"Resource report: (\{.*\})")
@@ -63,37 +52,28 @@ def check_build(project_dir: Path, database: Database, marts: Marts) -> int:
         _refuse("no dbt build is recorded in the database: run dbt build first")
     number, invocation_id, command, finished, failed, built, total = rows[0]
     if command != "build":
-        _refuse(
-            f"the tables were last changed by dbt {command} (build log #{number}), "
-            f"which runs no tests: {AGAIN}"
-        )
+        _refuse(f"the tables were last changed by dbt {command} (build log #{number}), {NO_TESTS}")
     if not finished:
-        _refuse(
-            f"the last dbt build (build log #{number}) did not finish: it was "
-            f"interrupted, or is still running; {AGAIN}"
-        )
+        _refuse(f"the last dbt build (build log #{number}) did not finish: {UNFINISHED}")
     failing = _failing_in_run_results(project_dir, str(invocation_id))
     if failed or failing:
         named = ", ".join(failing[:MAX_NAMED_FAILURES])
         if len(failing) > MAX_NAMED_FAILURES:
             named += f" and {len(failing) - MAX_NAMED_FAILURES} more"
+        count, named = max(int(failed), len(failing)), f": {named}" if named else ""
         _refuse(
-            f"the last dbt build had {max(int(failed), len(failing))} failing or skipped "
-            f"nodes{': ' + named if named else ''}; fix them and {AGAIN}"
+            f"the last dbt build had {count} failing or skipped nodes{named}; fix them and {AGAIN}"
         )
     if total is None or built is None or built < total:
-        _refuse(
-            f"the last dbt build built {built} of the {total} models (a build with "
-            "--select): run a full dbt build (nothing was written)"
-        )
+        _refuse(f"the last dbt build built {built} of the {total} models {SELECT}")
     _check_inputs(project_dir, database, marts, number)
     _check_later_failures(project_dir, str(invocation_id), number)
     return int(number)
 
 
 def _failing_in_run_results(project_dir: Path, invocation_id: str) -> list[str]:
-    """The failing nodes target/run_results.json names, when it is this build's
-    (dbt docs generate, dbt compile and Ctrl-C'd commands rewrite it too)."""
+    """The failing nodes run_results.json names when it is this build's (dbt docs generate,
+    dbt compile and Ctrl-C'd commands rewrite it too)."""
     try:
         artifact = json.loads((project_dir / "target" / "run_results.json").read_text("utf-8"))
         if artifact["metadata"]["invocation_id"] != invocation_id:
@@ -105,8 +85,7 @@ def _failing_in_run_results(project_dir: Path, invocation_id: str) -> list[str]:
 
 
 def _checksum(path: Path, method: str | None) -> str:
-    """sha256 of the file's bytes, or (dbt_seed_checksum) dbt's own checksum of a
-    seed: sha256 of its UTF-8 text with surrounding whitespace stripped."""
+    """sha256 of the file, or (dbt_seed_checksum) of its UTF-8 text stripped, as dbt's."""
     if method == "dbt_seed_checksum":
         text = path.read_bytes().decode("utf-8", errors="replace").strip()
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -118,20 +97,21 @@ def sha256_of(path: Path) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
-def record(database: Database | None, target: dict[str, Any], marts: Marts, row: ExportRow) -> None:
-    """Append a row to export_log (beside build_log, macros/hooks/create_export_log.sql):
-    the build whose files were exported or delivered, and the sha256 of their
-    manifest.json, which deliver.py compares (warehouse.append)."""
+def record(
+    database: Database | None, target: dict[str, Any], marts: Marts, row: tuple[int, str, str, Path]
+) -> None:
+    """Append to export_log (macros/hooks/create_export_log.sql) the build number, as_of_date,
+    event (exported, delivered) and the sha256 of manifest.json, which deliver.py compares."""
     log = beside(marts.relations["sync_runs"], "export_log")
-    values = f"{int(row.build_number)}, date '{date.fromisoformat(row.as_of_date)}'"
-    values += f", '{row.event}', current_timestamp, '{row.manifest_sha256}'"
+    number, as_of_date, event, manifest = row
+    values = f"{int(number)}, date '{date.fromisoformat(as_of_date)}'"
+    values += f", '{event}', current_timestamp, '{sha256_of(manifest)}'"
     warehouse.append(database, target, f"insert into {log} select {values}")
 
 
 def _check_inputs(project_dir: Path, database: Database, marts: Marts, number: int) -> None:
-    """A seed is this project's own file when it has one (dbt records an absolute
-    path, of another folder when its parse cache came from a copy of the project);
-    else (--project-dir without seeds, as benchmarks/run.py) the recorded one."""
+    """Each input unchanged. A seed is this project's file when it has one (dbt records an
+    absolute path, maybe of a copy of the project), else the recorded one (benchmarks/run.py)."""
     relation = beside(marts.relations["sync_runs"], "build_inputs")
     if not database.has_relation(relation):
         return
@@ -160,9 +140,8 @@ def _check_inputs(project_dir: Path, database: Database, marts: Marts, number: i
 
 
 def _check_later_failures(project_dir: Path, invocation_id: str, number: int) -> None:
-    """dbt.log after the last line naming the build's invocation id (its hooks'
-    SQL holds it): each invocation logs its arguments first (target_path: only
-    builds of the default target/ count) and its Resource report last."""
+    """dbt.log after the last line naming the build's invocation id (in its hooks' SQL): each
+    invocation logs its arguments first (only target/ counts) and its Resource report last."""
     path = Path(os.environ.get("DBT_LOG_PATH") or project_dir / "logs") / "dbt.log"
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -179,8 +158,5 @@ def _check_later_failures(project_dir: Path, invocation_id: str, number: int) ->
                 continue
             command = result.get("command_name")
             if command in TABLE_COMMANDS and result.get("command_success") is False:
-                _refuse(
-                    f"dbt {command} failed after the last complete build (build log #{number};"
-                    f" {path}), so the tables may not match today's project or inputs: fix it"
-                    f" and {AGAIN}"
-                )
+                where = f"(build log #{number}; {path})"
+                _refuse(f"dbt {command} failed after the last complete build {where}, {MISMATCH}")

@@ -1,5 +1,5 @@
-"""The command line: arguments, the order of the steps, the printed summary
-(counts and paths only, never names, usernames or email addresses)."""
+"""The command line: arguments, the order of the steps, the printed summary (counts and
+paths only, never names, usernames or email addresses)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ from handshake_export import (
 EMAIL_CHANGE_WARNING = (
     "an automated sync will apply none of the email changes; upload the alumni update file manually"
 )
+PREFLIGHT_SUMMARY = """preflight: build tests {build_tests}
+preflight: {changed_rows} of {sync_rows} sync rows change a record, {newly_disabled_rows} newly \
+disabled ({newly_disabled_share} of changed): mass disable {mass_disable}
+preflight: {email_changes} email changes ({email_change_share} of sync rows){warning}"""
+UNRECORDED = "deliver.py refuses them until an export is recorded; run the export again"
 
 
 def _percent(share: float) -> str:
@@ -58,18 +63,13 @@ def export(args: argparse.Namespace) -> int:
             )
         manifest, written = outputs.write_outputs(database, found, run, Path(args.output_dir))
         print_summary(manifest, written, target_name)
-        # dbt and deliver.py learn from export_log that this build was exported. The
-        # files are published and stay when this fails; the exit code says it.
-        digest = build.sha256_of(Path(args.output_dir) / "manifest.json")
-        row = build.ExportRow(number, run["as_of_date"], "exported", digest)
+        # export_log tells dbt and deliver.py; the files stay when this fails (the exit code says).
+        row = (number, run["as_of_date"], "exported", Path(args.output_dir) / "manifest.json")
         try:
             build.record(database, target, found, row)
         except ExportError as error:
-            raise ExportError(
-                error.exit_code,
-                f"the files were written, but the export log was not ({error.message}): "
-                "deliver.py refuses them until an export is recorded; run the export again",
-            ) from error
+            message = f"the files were written, but the export log was not ({error.message}): "
+            raise ExportError(error.exit_code, message + UNRECORDED) from error
     finally:
         database.close()
     return EXIT_OK
@@ -86,17 +86,8 @@ def print_summary(manifest: dict[str, Any], written: list[Any], target_name: str
     warning = f": WARNING {EMAIL_CHANGE_WARNING}" if flight["email_change_warning"] else ""
     print(f"export_csv: as_of_date {manifest['as_of_date']}, target {target_name}")
     print(f"outcomes: {outcomes}\nissues: {issues or 'none'}")
-    print(f"preflight: build tests {flight['build_tests']}")
-    print(
-        f"preflight: {flight['changed_rows']} of {flight['sync_rows']} sync rows change a"
-        f" record, {flight['newly_disabled_rows']} newly disabled"
-        f" ({_percent(flight['newly_disabled_share'])} of changed):"
-        f" mass disable {flight['mass_disable']}"
-    )
-    print(
-        f"preflight: {flight['email_changes']} email changes"
-        f" ({_percent(flight['email_change_share'])} of sync rows){warning}"
-    )
+    shares = {key: _percent(flight[key]) for key in ("newly_disabled_share", "email_change_share")}
+    print(PREFLIGHT_SUMMARY.format_map({**flight, **shares, "warning": warning}))
     print("files:")
     for path, rows in written:
         print(f"  {path}" + ("" if rows is None else f": {rows} rows"))
@@ -112,17 +103,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "tables missing; or export_log not written after the files); 6 could not write outputs; "
         "130 interrupted",
     )
-    parser.add_argument("--output-dir", required=True, help="directory for the files (0700)")
-    parser.add_argument(
-        "--target", help="dbt target (default: $HANDSHAKE_TARGET, else the profile's)"
-    )
-    parser.add_argument(
-        "--allow-mass-disable",
-        action="store_true",
-        help="write the files even when the share of changed rows that would disable an "
-        "account reaches the build's mass_disable_threshold (50%% by default)",
-    )
-    parser.add_argument("--project-dir", default=".", help="the dbt project directory (default: .)")
+    add = parser.add_argument
+    add("--output-dir", required=True, help="directory for the files (0700)")
+    add("--target", help="dbt target (default: $HANDSHAKE_TARGET, else the profile's)")
+    mass_disable = "write the files even when the share of changed rows that would disable an"
+    mass_disable += " account reaches the build's mass_disable_threshold (50%% by default)"
+    add("--allow-mass-disable", action="store_true", help=mass_disable)
+    add("--project-dir", default=".", help="the dbt project directory (default: .)")
     return parser.parse_args(argv)
 
 

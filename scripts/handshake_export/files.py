@@ -1,6 +1,5 @@
-"""Atomic writing: each file goes to a hidden temporary name (0600) in the output
-folder, hashed as it is written; all are renamed into place together, and
-leaving Staging removes whatever was not (an error, Ctrl-C, SIGTERM)."""
+"""Atomic writing: files staged under hidden temporary names (0600), hashed as written,
+renamed into place together; leaving Staging removes the rest (error, Ctrl-C, SIGTERM)."""
 
 from __future__ import annotations
 
@@ -26,10 +25,8 @@ TEMPORARY_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
 
 
 def csv_text(rows: Sequence[Sequence[Any]]) -> str:
-    """Rows as CSV text: minimal quoting, "\\n" line ends, None as empty. Python's
-    csv module (before 3.13) leaves a bare carriage return unquoted with "\\n"
-    line ends: a row holding one is quoted whole, so every reader sees the same
-    cells (marts.csv_line_sql writes the same bytes in SQL)."""
+    """Rows as CSV text: minimal quoting, "\\n" line ends, None as empty; a row holding a bare
+    carriage return (csv before 3.13 leaves it unquoted) is quoted whole, as marts.csv_line_sql."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     if "\r" not in buffer.getvalue():
@@ -59,8 +56,7 @@ class StagedFile:
     published: bool = False
 
     @property
-    def listed(self) -> dict[str, Any]:
-        """The file's entry in manifest.json."""
+    def listed(self) -> dict[str, Any]:  # the file's entry in manifest.json
         return {"rows": self.rows, "sha256": self.sha256}
 
 
@@ -124,20 +120,9 @@ def sync_file_names(yyyymmdd: str, rows: int) -> list[str]:
     return [f"{yyyymmdd}_users_part{number:02d}.csv" for number in range(1, parts + 1)]
 
 
-def stale_sync_files(directory: Path, yyyymmdd: str, written: set[str]) -> list[Path]:
-    """Sync files of the same date from an earlier run that this run did not write."""
-    pattern = re.compile(rf"{yyyymmdd}_users(_part\d+)?\.csv")
-    return sorted(
-        path
-        for path in directory.iterdir()
-        if pattern.fullmatch(path.name) and path.name not in written and path.is_file()
-    )
-
-
 def prepare_directory(directory: Path) -> bool:
-    """Create the output directory (mode 0700) if missing; True if created.
-    Remove the temporary files of an export killed outright (SIGKILL, power
-    loss: no cleanup ran); they hold partial student data."""
+    """Create the directory (0700) if missing (True then); remove the temporary files, holding
+    student data, of an export killed outright (SIGKILL, power loss: no cleanup ran)."""
     created = not directory.is_dir()
     if created:
         directory.mkdir(parents=True, mode=0o700)

@@ -1,7 +1,5 @@
-"""What the export reads: relations and Handshake headers (column meta) from
-target/manifest.json, the run's row of sync_runs, one query per file (in code-point
-order; on DuckDB each CSV line rendered in SQL, the fastest way at a million rows).
-Every decision is the warehouse's (README "Layout")."""
+"""What the export reads from target/manifest.json and the marts (README "Layout"); on
+DuckDB each CSV line is rendered in SQL, the fastest way at a million rows."""
 
 from __future__ import annotations
 
@@ -73,14 +71,11 @@ def read_marts(project_dir: Path) -> Marts:
             for c in found.get("sync_users", {}).get("columns", {}).values()
         ]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ExportError(
-            EXIT_BUILD, f"cannot read {path} ({first_line(error)}): run dbt build"
-        ) from error
-    if missing := [name for name in (*MODELS, *SEEDS) if name not in found]:
-        raise ExportError(
-            EXIT_DATA,
-            f"models missing from target/manifest.json: {', '.join(missing)}; run dbt build first",
-        )
+        message = f"cannot read {path} ({first_line(error)}): run dbt build"
+        raise ExportError(EXIT_BUILD, message) from error
+    if missing := ", ".join(name for name in (*MODELS, *SEEDS) if name not in found):
+        message = f"models missing from target/manifest.json: {missing}; run dbt build first"
+        raise ExportError(EXIT_DATA, message)
     headers = [
         (c["name"], meta["handshake_header"]) for c, meta in metas if "handshake_header" in meta
     ]
@@ -92,10 +87,8 @@ def read_marts(project_dir: Path) -> Marts:
 
 def check_relations(database: Database, marts: Marts) -> None:
     if missing := [name for name in MODELS if not database.has_relation(marts.relations[name])]:
-        raise ExportError(
-            EXIT_DATA,
-            f"mart tables missing in the database: {', '.join(missing)}; run dbt build first",
-        )
+        message = f"mart tables missing in the database: {', '.join(missing)}; run dbt build first"
+        raise ExportError(EXIT_DATA, message)
 
 
 def _json(value: Any) -> Any:
@@ -107,8 +100,7 @@ def _json(value: Any) -> Any:
 
 
 def read_run(database: Database, marts: Marts) -> dict[str, Any]:
-    """manifest.json but its files: settings, preflight (figures and verdicts) and
-    counts per outcome of the one row of sync_runs; the codes raised."""
+    """manifest.json but its files, from the one row of sync_runs and the issue counts."""
     columns = [*SETTINGS.split(), *PREFLIGHT.values(), *OUTCOMES.values(), "is_mass_disable"]
     rows = database.query(f"select {', '.join(columns)} from {marts.relations['sync_runs']}")
     if len(rows) != 1:
@@ -117,17 +109,13 @@ def read_run(database: Database, marts: Marts) -> dict[str, Any]:
         )
     row = dict(zip(columns, map(_json, rows[0]), strict=True))
     preflight = {key: row[column] for key, column in PREFLIGHT.items()}
-    preflight["newly_disabled_share"] = float(preflight["newly_disabled_share"])
-    preflight["email_change_share"] = float(preflight["email_change_share"])
-    preflight |= {
-        "build_tests": "passed",
-        "mass_disable": "allowed" if row["is_mass_disable"] else "ok",
-    }
+    for share in ("newly_disabled_share", "email_change_share"):
+        preflight[share] = float(preflight[share])
+    preflight["build_tests"] = "passed"
+    preflight["mass_disable"] = "allowed" if row["is_mass_disable"] else "ok"
     issues: dict[str, dict[str, int]] = {"error": {}, "warning": {}}
-    counts = marts.relations["sync_run_issue_counts"]
-    for severity, code, count in database.query(
-        f"select severity, code, issue_count from {counts}"
-    ):
+    counts = f"select severity, code, issue_count from {marts.relations['sync_run_issue_counts']}"
+    for severity, code, count in database.query(counts):
         issues.setdefault(severity, {})[code] = int(count)
     return {
         "as_of_date": row["as_of_date"],
@@ -143,10 +131,8 @@ def _quoted(cell: str) -> str:
 
 
 def csv_line_sql(cells: Sequence[str]) -> str:
-    """DuckDB SQL for one CSV line of the text expressions `cells` (no line
-    end), byte for byte what files.csv_text writes for the same cells: a cell
-    holding a comma, a double quote or a line feed is quoted; a row with a
-    carriage return anywhere is quoted whole. (pytests compare the two.)"""
+    """DuckDB SQL for one CSV line (no line end) of the text expressions `cells`, byte for byte
+    files.csv_text's (pytests compare the two)."""
     if len(cells) < 2:
         raise ValueError("csv_line_sql needs two cells or more (csv quotes a lone empty cell)")
     minimal = [
@@ -175,8 +161,7 @@ def rendered_select(relation: str, columns: Sequence[str], order_by: str) -> str
 def file_rows(
     database: Database, relation: str, columns: Sequence[str], order: str
 ) -> Iterator[Any]:
-    """The rows of a file in code-point order (`order`: column names): CSV lines
-    on a database that renders them, else cells."""
+    """A file's rows in code-point order: CSV lines on a database that renders them, else cells."""
     order_by = ", ".join(c if c == "code_order" else database.byte_order(c) for c in order.split())
     if database.renders_csv_lines:
         return database.stream(rendered_select(relation, columns, order_by))
@@ -184,46 +169,37 @@ def file_rows(
 
 
 def report_rows(database: Database, marts: Marts, limit: int) -> dict[str, Any]:
-    """What report.html shows beyond the manifest: the preflight's thresholds,
-    the codes raised in the spec's order with their advice, the first `limit`
-    alumni updates and import issues, the count of each kind of transition, the
-    one row of sync_run_changes (None before a previous run: the section is not
-    shown) and the first `limit` not_applied_by_handshake warnings."""
-    relations, flags = marts.relations, TRANSITION_FLAGS.split()
-    updates = relations["alumni_updates"]
+    """What report.html shows beyond the manifest (the first `limit` rows of each table;
+    changes: None before a previous run)."""
+    relations, flags, by = marts.relations, TRANSITION_FLAGS.split(), database.byte_order
+    updates, limit, columns = relations["alumni_updates"], int(limit), CHANGES.split()
     counted = ", ".join(f"count(case when {flag} then 1 end)" for flag in flags)
     totals = database.query(f"select count(*), {counted} from {updates}")[0]
     transitions = f"username, student_id, outcome_reason, school_year_name, {', '.join(flags)}"
-    issues = REPORT_FILES["import_issues.csv"][1].split()
+    issues = ", ".join(REPORT_FILES["import_issues.csv"][1].split())
     thresholds = "mass_disable_threshold, email_change_threshold"
-    changes = database.query(
-        f"select {', '.join(CHANGES.split())} from {relations['sync_run_changes']}"
-    )
-    issue_order = (
-        f"{database.byte_order('student_id')}, code_order, {database.byte_order('detail')}"
-    )
+    changes = database.query(f"select {', '.join(columns)} from {relations['sync_run_changes']}")
+    issue_order = f"{by('student_id')}, code_order, {by('detail')}"
+    previous = len(changes) == 1 and changes[0][2] is not None
     return {
-        "changes": dict(zip(CHANGES.split(), map(_json, changes[0]), strict=True))
-        if len(changes) == 1 and changes[0][2] is not None
-        else None,
+        "changes": dict(zip(columns, map(_json, changes[0]), strict=True)) if previous else None,
         "not_applied": database.query(
             f"select student_id, username, detail from {relations['import_issues']}"
-            f" where code = '{NOT_APPLIED}' order by {issue_order} limit {int(limit)}"
+            f" where code = '{NOT_APPLIED}' order by {issue_order} limit {limit}"
         ),
         "thresholds": database.query(f"select {thresholds} from {relations['sync_runs']}")[0],
         "codes": database.query(
             "select counts.severity, counts.code, counts.issue_count, codes.advice"
             f" from {relations['sync_run_issue_counts']} as counts"
             f" left join {relations['issue_codes']} as codes on codes.code = counts.code"
-            f" order by counts.sort_order, {database.byte_order('counts.code')}"
+            f" order by counts.sort_order, {by('counts.code')}"
         ),
         "transitions": database.query(
-            f"select {transitions} from {updates} order by {database.byte_order('username')}"
-            f" limit {int(limit)}"
+            f"select {transitions} from {updates} order by {by('username')} limit {limit}"
         ),
         "transition_counts": dict(zip(("total", *flags), map(int, totals), strict=True)),
         "issues": database.query(
-            f"select {', '.join(issues)} from {relations['import_issues']}"
-            f" order by {issue_order} limit {int(limit)}"
+            f"select {issues} from {relations['import_issues']} order by {issue_order}"
+            f" limit {limit}"
         ),
     }

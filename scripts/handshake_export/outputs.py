@@ -1,12 +1,11 @@
-"""The files of a run and the order they are published in: every file is staged
-(files.Staging) first; only when all are complete are they renamed into place,
-the sync file's parts first, report.html and manifest.json last, with Ctrl-C
-and SIGTERM held meanwhile."""
+"""The files of a run: all staged, then renamed into place (the sync file's parts first,
+report.html and manifest.json last) with Ctrl-C and SIGTERM held."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,7 @@ from handshake_export.warehouse import Database
 def _stage_csv_files(
     staging: files.Staging, database: Database, marts: Marts, run: dict[str, Any]
 ) -> list[files.StagedFile]:
-    """The sync file (split at files.MAX_ROWS_PER_FILE), the alumni update file
-    and the three report files."""
+    """The sync file (split at files.MAX_ROWS_PER_FILE), the alumni update and report files."""
     rendered, day = database.renders_csv_lines, run["as_of_date"].replace("-", "")
     columns, header = zip(*marts.handshake_columns, strict=True)
     rows = file_rows(database, marts.relations["sync_users"], columns, "username")
@@ -43,17 +41,15 @@ def _stage_csv_files(
 def write_outputs(
     database: Database, marts: Marts, run: dict[str, Any], directory: Path
 ) -> tuple[dict[str, Any], list[tuple[Path, int | None]]]:
-    """Stage every file, then rename them into place, the report and the
-    manifest last; the manifest and the paths written (with their rows).
-    The manifest holds no timestamp: a re-run with the same inputs is identical."""
+    """The manifest (no timestamp: a re-run with the same inputs is identical) and the paths
+    written (with their rows)."""
     created = False
     try:
         created = files.prepare_directory(directory)
         with files.Staging(directory) as staging:
             staged = _stage_csv_files(staging, database, marts, run)
             manifest = {**run, "files": {item.name: item.listed for item in staged}}
-            # The report shows the manifest's counts; the manifest lists the
-            # report (rows = the import issue rows it shows).
+            # The report shows the manifest's counts; the manifest lists it (its issue rows).
             data = report_rows(database, marts, report.MAX_TABLE_ROWS)
             page = staging.write(report.REPORT_FILE, [(report.render(manifest, data), 0)])
             page.rows = len(data["issues"])
@@ -64,9 +60,12 @@ def write_outputs(
             with files.signals_deferred():
                 for item in staged:
                     written.append((staging.publish(item), item.rows))
-                day = run["as_of_date"].replace("-", "")
-                for stale in files.stale_sync_files(directory, day, {item.name for item in staged}):
-                    stale.unlink()
+                # The sync files of the same date that an earlier run wrote and this one did not.
+                stale = re.compile(rf"{run['as_of_date'].replace('-', '')}_users(_part\d+)?\.csv")
+                for path in sorted(directory.iterdir()):
+                    written_now = path.name in manifest["files"]
+                    if stale.fullmatch(path.name) and not written_now and path.is_file():
+                        path.unlink()
                 written += [(staging.publish(page), None), (staging.publish(manifest_file), None)]
                 files.fsync_directory(directory)
     except BaseException as error:

@@ -1,11 +1,5 @@
-"""report.html, the career office's one-page summary, from templates/report.html.j2.
-
-The page shows the manifest's counts and rows the marts hold (marts.report_rows):
-the codes raised with their advice, the alumni transitions, the first import
-issues. It names students by student_id and username only (as the issue files
-do), loads nothing (inline CSS and SVG, no script, a Content-Security-Policy
-that forbids any request), holds no timestamp, and escapes every value.
-"""
+"""report.html from templates/report.html.j2 (README "How to read the report"): students
+named by student_id and username only, nothing loaded, no timestamp, every value escaped."""
 
 from __future__ import annotations
 
@@ -25,8 +19,7 @@ CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-sr
 
 
 def _escape(value: Any) -> str:
-    """HTML-escaped text (None as empty); a carriage return becomes a character
-    reference, so the page has "\\n" line ends only, whatever the cells hold."""
+    """HTML-escaped text (None as empty); a carriage return as a reference: "\\n" ends only."""
     if isinstance(value, Markup):
         return value
     text = "" if value is None else str(value)

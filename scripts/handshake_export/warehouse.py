@@ -1,8 +1,5 @@
-"""The warehouse: the dbt profile `handshake_alumni` of <project>/profiles.yml
-(rendered as dbt renders it; the target is --target, else $HANDSHAKE_TARGET,
-else the profile's default) and one connect function per connection method,
-each returning a Database. A new method (e.g. Spark over Thrift) is one
-function and one line of CONNECTORS."""
+"""The dbt profile `handshake_alumni` (rendered as dbt renders it) and one connect function
+per connection method, each returning a Database (README "Layout")."""
 
 from __future__ import annotations
 
@@ -25,6 +22,7 @@ from handshake_export import EXIT_DATA, EXIT_USAGE, ExportError, first_line
 PROFILE_NAME = "handshake_alumni"
 FETCH_SIZE = 10_000
 # DuckDB: 'Conflicting lock is held in /usr/bin/python3.11 (PID 4242)'.
+LOCKED = "finish (a dbt build or export still running?) or stop it, then run again"
 LOCK_HOLDER = re.compile(r"lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
@@ -69,9 +67,8 @@ def load_target(project_dir: Path, target: str | None) -> tuple[str, dict[str, A
 
 @dataclass
 class Database:
-    """A connection: rows(sql, streaming) yields a query's rows (streaming: a large
-    result, fetched as it is written); errors are the driver's exceptions. DuckDB and
-    PostgreSQL connections are read-only (reopened by append to write)."""
+    """rows(sql, streaming) yields a query's rows (streaming: a large result, fetched as it is
+    written); errors: the driver's. DuckDB and PostgreSQL are read-only unless write=True."""
 
     rows: Callable[[str, bool], Iterator[tuple[Any, ...]]]
     close_connection: Callable[[], None]
@@ -110,9 +107,8 @@ class Database:
 
 
 def append(database: Database | None, target: dict[str, Any], sql: str) -> None:
-    """Run one insert and commit it on a connection that may write: `database`
-    unless it is read-only (then closed first: DuckDB opens a file one way per
-    process), else a new short one; closed either way. A failure: ExportError."""
+    """Run and commit one insert on `database`, else (read-only: closed first, DuckDB opens a
+    file one way per process) on a new connection; closed either way."""
     if database is None or database.read_only:
         if database is not None:
             database.close()
@@ -128,9 +124,8 @@ def append(database: Database | None, target: dict[str, Any], sql: str) -> None:
 
 
 def _batches(cursor: Any, sql: str, named: bool = False) -> Iterator[tuple[Any, ...]]:
-    """A DB-API cursor's rows of `sql`, FETCH_SIZE at a time; none for a statement
-    without a result (an insert), which has no description (a PostgreSQL named
-    cursor's description comes with its first fetch: it only runs selects)."""
+    """A DB-API cursor's rows, FETCH_SIZE at a time; none for an insert (no description; a
+    PostgreSQL named cursor's comes with its first fetch: it only runs selects)."""
     try:
         cursor.execute(sql)
         while (named or cursor.description is not None) and (batch := cursor.fetchmany(FETCH_SIZE)):
@@ -146,10 +141,7 @@ def lock_message(path: str, error: Exception) -> str:
         return f"cannot open the database {path}: {first_line(error)}"
     holder = LOCK_HOLDER.search(text)
     by = f" (PID {holder['pid']}, {holder['program']})" if holder else ""
-    return (
-        f"the database {path} is locked by another process{by}: wait for it to "
-        "finish (a dbt build or export still running?) or stop it, then run again"
-    )
+    return f"the database {path} is locked by another process{by}: wait for it to {LOCKED}"
 
 
 def _connect_duckdb(target: dict[str, Any], write: bool = False) -> Database:
@@ -163,8 +155,7 @@ def _connect_duckdb(target: dict[str, Any], write: bool = False) -> Database:
         else:
             message = lock_message(path, error)
         raise ExportError(EXIT_DATA, message) from error
-    # On DuckDB the export renders each CSV line in SQL: at a million rows, fetching
-    # every cell and Python's csv module cost most of its time.
+    # Each CSV line rendered in SQL: at a million rows, fetching cells and csv cost the most.
     return Database(
         lambda sql, streaming: _batches(connection.cursor(), sql),
         connection.close,
@@ -209,8 +200,7 @@ def _connect_postgres(target: dict[str, Any], write: bool = False) -> Database:
 
 
 def _connect_spark_session(target: dict[str, Any], write: bool = False) -> Database:
-    """A local Spark session with the profile's settings, as dbt-spark's
-    `method: session` opens it (same warehouse folder and metastore)."""
+    """A local Spark session as dbt-spark's `method: session` opens it (same metastore)."""
     try:
         from py4j.protocol import Py4JError
         from pyspark.errors import PySparkException
@@ -235,9 +225,7 @@ def _connect_spark_session(target: dict[str, Any], write: bool = False) -> Datab
 
 
 def _connect_spark_thrift(target: dict[str, Any], write: bool = False) -> Database:
-    """A Spark Thrift server (HiveServer2), reached with PyHive as dbt-spark's
-    `method: thrift` reaches it: host, port, user, auth, password,
-    kerberos_service_name, use_ssl and server_side_parameters of the profile."""
+    """A Spark Thrift server (HiveServer2), reached with PyHive as dbt-spark's `method: thrift`."""
     try:
         from pyhive import exc as hive_errors
         from pyhive import hive
@@ -249,13 +237,10 @@ def _connect_spark_thrift(target: dict[str, Any], write: bool = False) -> Databa
         raise ExportError(EXIT_DATA, message) from error
     logging.getLogger("thrift").disabled = True  # the ExportError below says it in one line
     host, port = target.get("host"), int(target.get("port") or 10000)
-    keys = ("username", "auth", "kerberos_service_name", "password")
-    settings = dict(
-        zip(keys, (target.get("user"), *(target.get(k) for k in keys[1:])), strict=True)
-    )
-    configuration = {
-        str(k): str(v) for k, v in (target.get("server_side_parameters") or {}).items()
-    }
+    settings = {key: target.get(key) for key in ("auth", "kerberos_service_name", "password")}
+    settings["username"] = target.get("user")
+    parameters = target.get("server_side_parameters") or {}
+    configuration = {str(k): str(v) for k, v in parameters.items()}
     where = f"the Spark Thrift server at {host}:{port}"
     errors = (hive_errors.Error, TException, OSError, EOFError)
     try:
@@ -267,9 +252,8 @@ def _connect_spark_thrift(target: dict[str, Any], write: bool = False) -> Databa
         else:
             connection = hive.connect(host=host, port=port, configuration=configuration, **settings)
     except ValueError as error:  # PyHive: auth, password and kerberos_service_name disagree
-        raise ExportError(
-            EXIT_USAGE, f"profile settings for {where}: {first_line(error)}"
-        ) from error
+        message = f"profile settings for {where}: {first_line(error)}"
+        raise ExportError(EXIT_USAGE, message) from error
     except errors as error:
         inner = getattr(error, "inner", None)  # thrift_sasl wraps the socket's error
         text = first_line(error) + (f": {first_line(inner)}" if inner is not None else "")
@@ -282,9 +266,7 @@ def _connect_spark_thrift(target: dict[str, Any], write: bool = False) -> Databa
         else:
             hint = "check host, port, auth and use_ssl"
         raise ExportError(EXIT_DATA, f"cannot connect to {where}: {hint} ({text})") from error
-    return Database(
-        lambda sql, streaming: _batches(connection.cursor(), sql), connection.close, errors
-    )
+    return Database(lambda sql, _: _batches(connection.cursor(), sql), connection.close, errors)
 
 
 # One function per (type, connection method) of a dbt target.
@@ -309,6 +291,5 @@ def connect(target: dict[str, Any], write: bool = False) -> Database:
             f"the export reaches Spark with method: {methods} only, not {method!r}: point a"
             " target with method: thrift at the cluster's Thrift server (README: Running on Spark)",
         )
-    raise ExportError(
-        EXIT_USAGE, f"target type {engine!r} is not supported (duckdb, postgres, spark)"
-    )
+    message = f"target type {engine!r} is not supported (duckdb, postgres, spark)"
+    raise ExportError(EXIT_USAGE, message)
