@@ -122,20 +122,37 @@ class SampleBuild:
         return json.loads((self.output_dir / "manifest.json").read_text(encoding="utf-8"))
 
 
+# The Thrift server of pyspark's wheel lacks Hive's hive-llap-common jar, so a
+# session close that reaches Hive's FunctionRegistry now and then fails with
+# NoClassDefFoundError LlapSigner (SPARK-51041; a cluster's server ships the
+# jar). dbt reports it as the failure of whichever model closed its session;
+# the tests build once more when, and only when, that is the failure.
+THRIFT_SESSION_CLOSE_FAULT = "org/apache/hadoop/hive/llap/security/LlapSigner"
+
+
+def is_thrift_session_close_fault(result: subprocess.CompletedProcess[str]) -> bool:
+    return result.returncode != 0 and THRIFT_SESSION_CLOSE_FAULT in result.stdout
+
+
 def _run(
     command: list[str], cwd: Path, env: dict[str, str], timeout: int = TIMEOUT
 ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        command,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=timeout,
-        check=False,
-    )
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
+
+    result = run()
+    if "build" in command and is_thrift_session_close_fault(result):
+        result = run()
     if result.returncode != 0:
         pytest.fail(
             f"{' '.join(command)} failed ({result.returncode}):\n"
