@@ -243,3 +243,18 @@ def test_the_checks_catch_sources_macros_and_arguments() -> None:
         "source s",
         "source.x.s.t",
     ]
+
+
+def test_unit_test_names_fit_postgres_identifiers() -> None:
+    """dbt names a unit test's relation after the test; PostgreSQL refuses an
+    identifier over 63 characters, so a longer name fails only there."""
+    long_names = [
+        unit_test["name"]
+        for path in sorted(PROJECT_ROOT.glob("models/**/*.yml"))
+        for unit_test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(
+            "unit_tests", []
+        )
+        or []
+        if len(unit_test["name"]) > 63
+    ]
+    assert not long_names
