@@ -7,13 +7,6 @@
     earlier night was sent, and on Spark, which keeps no student history.
 #}
 
-{#- No student history on Spark (snapshots need Delta there): nothing to compare with. #}
-{%- if target.type == 'spark' -%}
-    {%- set history_query = 'select * from ' ~ ref('int_student_states_decided') ~ ' where 1 = 0' -%}
-{%- else -%}
-    {%- set history_query = 'select * from ' ~ ref('student_state_history') -%}
-{%- endif %}
-
 with
 
 sent_run as (
@@ -22,7 +15,7 @@ sent_run as (
 ),
 
 history as (
-    {{ history_query }}
+    {{ student_state_history_rows() }}
 ),
 
 today as (

@@ -7,13 +7,6 @@
 #}
 {%- set has_history = 'false' if target.type == 'spark' else 'true' %}
 
-{#- No student history on Spark (snapshots need Delta there): the counts stay null. #}
-{%- if target.type == 'spark' -%}
-    {%- set history_query = 'select * from ' ~ ref('int_student_states_decided') ~ ' where 1 = 0' -%}
-{%- else -%}
-    {%- set history_query = 'select * from ' ~ ref('student_state_history') -%}
-{%- endif %}
-
 with
 
 current_run as (
@@ -26,7 +19,7 @@ previous_run as (
 ),
 
 history as (
-    {{ history_query }}
+    {{ student_state_history_rows() }}
 ),
 
 today as (
